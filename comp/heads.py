@@ -1,0 +1,110 @@
+"""Classifier heads fitted on pooled features, following scikit-learn's estimator contract."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+
+class LogisticHead:
+    """Standardised features -> L2 logistic regression; the strong cheap baseline on bottleneck features."""
+
+    def __init__(self, *, C: float = 1.0, max_iter: int = 2000):
+        self.C = C
+        self.max_iter = max_iter
+
+    def fit(self, features: np.ndarray, labels: np.ndarray) -> "LogisticHead":
+        self.pipeline_ = make_pipeline(StandardScaler(), LogisticRegression(C=self.C, max_iter=self.max_iter))
+        self.pipeline_.fit(features, labels)
+        return self
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        """P(class 1) per row."""
+        return self.pipeline_.predict_proba(features)[:, 1]
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "head.pkl").write_bytes(pickle.dumps(self.pipeline_))
+
+    @classmethod
+    def load(cls, directory: Path) -> "LogisticHead":
+        head = cls()
+        head.pipeline_ = pickle.loads((directory / "head.pkl").read_bytes())
+        return head
+
+
+class DenseHead:
+    """The seed's Keras head: dropout -> (optional hidden ReLU layer) -> dense sigmoid, Adam, optional L2.
+
+    With ``patience`` set, an inner stratified split of the training rows (``validation_fraction``) drives
+    early stopping, so the fold's held-out rows stay unseen and its OOF score stays honest.
+    """
+
+    def __init__(self, *, dropout: float = 0.5, hidden_units: int = 0, l2: float = 0.0, learning_rate: float = 1e-3,
+                 epochs: int = 10, batch_size: int = 128, patience: int | None = None,
+                 validation_fraction: float = 0.1, seed: int = 0):
+        self.dropout = dropout
+        self.hidden_units = hidden_units
+        self.l2 = l2
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.seed = seed
+
+    def _build(self, dimension: int):
+        import keras
+
+        regulariser = keras.regularizers.L2(self.l2) if self.l2 else None
+        features = keras.Input((dimension,), name="features")
+        hidden = keras.layers.Dropout(self.dropout, seed=self.seed, name="dropout")(features)
+        if self.hidden_units:
+            hidden = keras.layers.Dense(self.hidden_units, activation="relu", kernel_regularizer=regulariser,
+                                        name="hidden")(hidden)
+            hidden = keras.layers.Dropout(self.dropout, seed=self.seed + 1, name="hidden_dropout")(hidden)
+        probability = keras.layers.Dense(1, activation="sigmoid", kernel_regularizer=regulariser,
+                                         name="probability")(hidden)
+        model = keras.Model(features, probability, name="dense_head")
+        model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss="binary_crossentropy")
+        return model
+
+    def fit(self, features: np.ndarray, labels: np.ndarray) -> "DenseHead":
+        import keras
+
+        keras.utils.set_random_seed(self.seed)
+        features = np.asarray(features, dtype=np.float32)
+        labels = np.asarray(labels, dtype=np.float32)
+        callbacks, validation = [], None
+        if self.patience:
+            features, valid_features, labels, valid_labels = train_test_split(
+                features, labels, test_size=self.validation_fraction, stratify=labels, random_state=self.seed)
+            validation = (valid_features, valid_labels)
+            callbacks.append(keras.callbacks.EarlyStopping(patience=self.patience, restore_best_weights=True))
+        self.model_ = self._build(features.shape[1])
+        history = self.model_.fit(features, labels, epochs=self.epochs, batch_size=self.batch_size,
+                                  validation_data=validation, callbacks=callbacks, shuffle=True, verbose=0)
+        self.history_ = {name: [float(value) for value in values] for name, values in history.history.items()}
+        return self
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        """P(class 1) per row."""
+        return self.model_.predict(np.asarray(features, dtype=np.float32), batch_size=1024, verbose=0)[:, 0]
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.model_.save(directory / "head.keras")
+
+    @classmethod
+    def load(cls, directory: Path) -> "DenseHead":
+        import keras
+
+        head = cls()
+        head.model_ = keras.models.load_model(directory / "head.keras")
+        return head

@@ -1,0 +1,93 @@
+"""Fit a model spec on every fold: out-of-fold predictions, fold-averaged test predictions, per-fold cache.
+
+Each finished fold is stored under the run, keyed by the spec and its parameters, so a resumed run (or the
+refit of the best trial) skips every fold that is already done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from comp.competition import FoldResult, Metric, ModelSpec
+from comp.folds import fold_indices
+from comp.runs import write_array, write_json
+
+logger = logging.getLogger("comp.kfold")
+
+
+def params_key(params: dict) -> str:
+    """Short stable hash of a parameter dict (the name of its fold-cache folder)."""
+    return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@dataclass
+class CrossValidation:
+    """The k-fold result of one (spec, params): OOF and test predictions and the score of each fold."""
+
+    oof: np.ndarray
+    test: np.ndarray
+    fold_scores: list[float]
+    score: float
+    histories: list[dict] = field(default_factory=list)
+
+
+class FoldRunner:
+    """Runs a spec's folds in order with a per-fold cache in ``cache_root``."""
+
+    def __init__(self, *, fold_of_row: np.ndarray, labels: np.ndarray, metric: Metric, cache_root: Path, seed: int):
+        self.fold_of_row = fold_of_row
+        self.labels = labels
+        self.metric = metric
+        self.cache_root = Path(cache_root)
+        self.seed = seed
+        self.n_folds = int(fold_of_row.max()) + 1
+
+    def fold_dir(self, spec: ModelSpec, params: dict, fold: int) -> Path:
+        return self.cache_root / spec.name / params_key(params) / f"fold{fold}"
+
+    def fit_fold(self, spec: ModelSpec, params: dict, fold: int) -> FoldResult:
+        """One fold's predictions, from the cache when present."""
+        directory = self.fold_dir(spec, params, fold)
+        if (directory / "done.json").exists():
+            history = json.loads((directory / "done.json").read_text())["history"]
+            return FoldResult(np.load(directory / "valid.npy"), np.load(directory / "test.npy"), None, history)
+        train_index, valid_index = fold_indices(self.fold_of_row, fold)
+        result = spec.fit_fold(params, train_index, valid_index, seed=self.seed * 1000 + fold)
+        write_array(directory / "valid.npy", result.valid_prediction)
+        write_array(directory / "test.npy", result.test_prediction)
+        if result.model is not None:
+            spec.save_model(result.model, directory / "model")
+        write_json(directory / "done.json", {"params": params, "fold": fold, "history": result.history})
+        return result
+
+    def cross_validate(
+        self, spec: ModelSpec, params: dict, *, after_fold: Callable[[int, float], None] | None = None
+    ) -> CrossValidation:
+        """Fit every fold; ``after_fold(fold, running_score)`` may raise to stop early (Optuna pruning)."""
+        oof = None
+        test_predictions = []
+        fold_scores = []
+        histories = []
+        seen = np.zeros(len(self.labels), dtype=bool)
+        for fold in range(self.n_folds):
+            result = self.fit_fold(spec, params, fold)
+            _, valid_index = fold_indices(self.fold_of_row, fold)
+            valid_prediction = spec.postprocess(np.asarray(result.valid_prediction))
+            if oof is None:
+                oof = np.zeros((len(self.labels),) + valid_prediction.shape[1:], dtype=valid_prediction.dtype)
+            oof[valid_index] = valid_prediction
+            test_predictions.append(result.test_prediction)
+            seen[valid_index] = True
+            fold_scores.append(self.metric(self.labels[valid_index], valid_prediction))
+            histories.append(result.history)
+            if after_fold is not None:
+                after_fold(fold, self.metric(self.labels[seen], oof[seen]))
+        test = spec.postprocess(spec.combine_folds(test_predictions))
+        return CrossValidation(oof, test, fold_scores, self.metric(self.labels, oof), histories)

@@ -1,0 +1,107 @@
+"""Optuna studies per model spec: seeded TPE, fold-by-fold pruning, sqlite in the run or any shared URL."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import optuna
+from optuna.study import MaxTrialsCallback
+from optuna.trial import TrialState
+
+from comp.competition import Competition, ModelSpec
+from comp.errors import CompError
+from comp.kfold import FoldRunner
+
+logger = logging.getLogger("comp.tune")
+FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+
+
+def open_storage(url: str) -> optuna.storages.RDBStorage:
+    """An RDB storage; sqlite waits for a busy database instead of failing when workers share it."""
+    engine_kwargs = {"connect_args": {"timeout": 120}} if url.startswith("sqlite") else {}
+    try:
+        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+    except Exception as error:  # SQLAlchemy raises many kinds; all mean the URL is unusable
+        raise CompError(f"cannot open the Optuna storage {url}: {error}".splitlines()[0]) from error
+
+
+def open_study(*, storage: optuna.storages.BaseStorage, name: str, direction: str, seed: int) -> optuna.Study:
+    """Create or load a study with a seeded TPE sampler and a median pruner acting after each fold."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna.create_study(
+        storage=storage,
+        study_name=name,
+        direction=direction,
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1),
+        load_if_exists=True,
+    )
+
+
+def requeue_interrupted(study: optuna.Study, worker: str) -> int:
+    """Mark this worker's trials left RUNNING by a killed process as failed and queue their params again."""
+    requeued = 0
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if trial.user_attrs.get("worker") != worker:
+            continue
+        study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        study.enqueue_trial(trial.params, skip_if_exists=False)
+        requeued += 1
+    if requeued:
+        logger.info("%s: retrying %d trial(s) interrupted by a crash", study.study_name, requeued)
+    return requeued
+
+
+def tune(
+    spec: ModelSpec,
+    *,
+    competition: Competition,
+    runner: FoldRunner,
+    study: optuna.Study,
+    n_trials: int,
+    timeout_seconds: float | None,
+    worker: str,
+    on_trial=None,
+) -> dict:
+    """Run trials until the study holds ``n_trials`` finished ones (or time runs out); return the best params."""
+    requeue_interrupted(study, worker)
+    if not study.get_trials(deepcopy=False):
+        study.enqueue_trial(spec.default_params())
+
+    def objective(trial: optuna.Trial) -> float:
+        params = competition.search_space(spec, trial)
+        trial.set_user_attr("worker", worker)
+        trial.set_user_attr("params", params)
+        started = time.perf_counter()
+
+        def report(fold: int, running_score: float) -> None:
+            trial.report(running_score, fold)
+            if trial.should_prune():
+                raise optuna.TrialPruned(f"fold {fold}: running score {running_score:.5f}")
+
+        result = runner.cross_validate(spec, params, after_fold=report)
+        trial.set_user_attr("fold_scores", result.fold_scores)
+        trial.set_user_attr("seconds", time.perf_counter() - started)
+        return result.score
+
+    def log_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        value = "pruned" if trial.state == TrialState.PRUNED else f"{trial.value:.5f}"
+        logger.info("%s trial %d: %s %s", spec.name, trial.number, value, trial.user_attrs.get("params"))
+        if on_trial is not None:
+            on_trial(trial)
+
+    finished = len(study.get_trials(deepcopy=False, states=FINISHED))
+    remaining = max(0, n_trials - finished)
+    if remaining:
+        study.optimize(
+            objective,
+            n_trials=remaining,
+            timeout=timeout_seconds,
+            callbacks=[MaxTrialsCallback(n_trials, states=FINISHED), log_trial],
+            gc_after_trial=False,
+        )
+    completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if not completed:
+        raise CompError(f"no trial of {spec.name} completed; raise --trials or --time-budget")
+    return study.best_trial.user_attrs["params"]

@@ -1,0 +1,65 @@
+"""The Dogs vs. Cats Redux plugin: Kaggle layout, log loss, ``id,label`` submission with label = P(dog)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import log_loss
+
+from comp.competition import Competition, Dataset, Metric, TrainingContext
+from comp.feature_heads import SEED_RECIPE, FeatureHeadSpec
+from comp.feature_sets import build_feature_sets
+from comp.registry import register_competition
+from comp.submit import save_submission, validate_submission
+from competitions.dogs.demo import write_demo
+from competitions.dogs.reader import read_dataset
+
+
+def binary_log_loss(truth: np.ndarray, probability: np.ndarray) -> float:
+    """Kaggle's log loss for P(dog), with both classes declared so one-class folds still score."""
+    return log_loss(truth, np.clip(probability, 1e-15, 1 - 1e-15), labels=[0, 1])
+
+
+@register_competition
+class DogsCompetition(Competition):
+    name = "dogs"
+    title = "Dogs vs. Cats Redux: Kernels Edition"
+    kaggle_slug = "dogs-vs-cats-redux-kernels-edition"
+    metric = Metric("log_loss", binary_log_loss, "minimize", probabilistic=True)
+    demo_flags = {"backbones": ["squeezenet1_1"], "weights": {"squeezenet1_1": "none"}, "trials": 3, "folds": 3}
+
+    def read(self, data_dir: Path) -> Dataset:
+        return read_dataset(data_dir)
+
+    def models(self, context: TrainingContext) -> list[FeatureHeadSpec]:
+        """Both heads on every feature set, plus the two references: the seed recipe and plain C=1 logistic."""
+        feature_sets = build_feature_sets(context.dataset, context.config, context.cache_dir)
+        labels = context.dataset.labels
+        reference = feature_sets[0]
+        seed_clip = tuple(context.config.get("seed_clip", (0.005, 0.995)))
+        specs = [
+            FeatureHeadSpec(head="dense", feature_set=reference, labels=labels, name=f"seed_recipe@{reference.name}",
+                            fixed_params=SEED_RECIPE, clip=seed_clip),
+            FeatureHeadSpec(head="logistic", feature_set=reference, labels=labels,
+                            name=f"logistic_c1@{reference.name}", fixed_params={"C": 1.0}),
+        ]
+        for feature_set in feature_sets:
+            for head in context.config.get("heads", ["logistic", "dense"]):
+                specs.append(FeatureHeadSpec(head=head, feature_set=feature_set, labels=labels))
+        return specs
+
+    def write_submission(self, dataset: Dataset, test_prediction: np.ndarray, *, run,
+                         submissions_root: Path) -> tuple[Path, Path]:
+        """``id,label`` in the sample submission's order (test id order without one), validated, then saved."""
+        frame = pd.DataFrame({"id": dataset.test["id"].to_numpy(), "label": np.asarray(test_prediction, float)})
+        if dataset.sample_submission is not None:
+            frame = frame.set_index("id").loc[dataset.sample_submission["id"]].reset_index()
+        validate_submission(frame, columns=["id", "label"], id_column="id", sample=dataset.sample_submission,
+                            value_range=(0.0, 1.0), value_columns=["label"])
+        return save_submission(frame, run_dir=run.path, competition=self.name, run_id=run.id,
+                               submissions_root=submissions_root)
+
+    def demo(self, out_dir: Path, n: int, seed: int) -> Path:
+        return write_demo(out_dir, n=n, seed=seed)
