@@ -22,7 +22,8 @@ class OneLineParser(argparse.ArgumentParser):
         flags = sorted({option for action in self._actions for option in action.option_strings
                         if option.startswith("--") and option != "--help"})
         hint = f" (valid flags: {' '.join(flags)})" if "unrecognized arguments" in message and flags else ""
-        raise CompError(f"{self.prog}: {message}{hint}")
+        verb = self.prog.removeprefix("comp").strip()
+        raise CompError(f"{verb + ': ' if verb else ''}{message}{hint}")
 
 
 def _add_train_flags(parser: argparse.ArgumentParser) -> None:
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="comp", description="Win image competitions: k-fold, Optuna, fusion, submission.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     verbs = parser.add_subparsers(dest="verb", required=True, parser_class=OneLineParser, metavar="VERB")
+    parser.verb_parsers = verbs.choices
 
     listing = verbs.add_parser("list", help="competitions and their data status")
     listing.add_argument("--backbones", action="store_true", help="list the registered backbones instead")
@@ -104,7 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:
+            parser.verb_parsers[args.verb].error(f"unrecognized arguments: {' '.join(unknown)}")
         _configure_logging(args.debug)
         from comp import commands
 

@@ -9,8 +9,6 @@ import pandas as pd
 from sklearn.metrics import log_loss
 
 from comp.competition import Competition, Dataset, Metric, TrainingContext
-from comp.feature_heads import SEED_RECIPE, FeatureHeadSpec
-from comp.feature_sets import build_feature_sets
 from comp.registry import register_competition
 from comp.submit import save_submission, validate_submission
 from competitions.dogs.demo import write_demo
@@ -33,8 +31,11 @@ class DogsCompetition(Competition):
     def read(self, data_dir: Path) -> Dataset:
         return read_dataset(data_dir)
 
-    def models(self, context: TrainingContext) -> list[FeatureHeadSpec]:
+    def models(self, context: TrainingContext) -> list:
         """Both heads on every feature set, plus the two references: the seed recipe and plain C=1 logistic."""
+        from comp.feature_heads import SEED_RECIPE, FeatureHeadSpec  # TensorFlow loads only when training
+        from comp.feature_sets import build_feature_sets
+
         feature_sets = build_feature_sets(context.dataset, context.config, context.cache_dir)
         labels = context.dataset.labels
         reference = feature_sets[0]

@@ -1,0 +1,42 @@
+import pytest
+
+from comp import CompError, list_competitions, register_competition
+from comp.competition import Competition
+from comp.registry import create_competition, get_competition_class
+from tests.conftest import run_comp
+
+
+def test_builtin_dogs_is_registered_through_its_entry_point():
+    assert "dogs" in list_competitions()
+    assert get_competition_class("dogs").kaggle_slug == "dogs-vs-cats-redux-kernels-edition"
+    assert list_competitions("do*") == ["dogs"]
+
+
+def test_unknown_competition_is_a_one_line_error_listing_the_known_ones():
+    with pytest.raises(CompError) as error:
+        create_competition("cats")
+    message = str(error.value)
+    assert "unknown competition 'cats'" in message and "dogs" in message and "\n" not in message
+
+
+def test_decorator_needs_a_name_and_refuses_a_second_class_under_the_same_name():
+    with pytest.raises(TypeError):
+        register_competition(type("Nameless", (Competition,), {}))
+    with pytest.raises(TypeError, match="already registered"):
+        register_competition(type("OtherDogs", (Competition,), {"name": "dogs"}))
+
+
+def test_plugin_installed_with_pip_appears_in_comp_list(toy_plugin_site):
+    listed = run_comp("list", env={"PYTHONPATH": str(toy_plugin_site)})
+    assert listed.returncode == 0, listed.stderr
+    names = [line.split()[0] for line in listed.stdout.splitlines()[1:]]
+    assert names == ["dogs", "toy"]
+    without = run_comp("list")
+    assert "toy" not in without.stdout
+
+
+def test_unknown_competition_on_the_command_line_exits_2_with_one_line():
+    result = run_comp("train", "nope", "--data", ".")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "unknown competition 'nope'; known: dogs" in result.stderr
