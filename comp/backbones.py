@@ -57,6 +57,28 @@ _PREPROCESSORS = {
 }
 
 
+@functools.cache
+def _preprocessing_layer_class():
+    """The Keras layer wrapping a preprocessing mode (defined on first use so importing stays TensorFlow-free)."""
+    import keras
+
+    @keras.saving.register_keras_serializable(package="comp")
+    class Preprocessing(keras.layers.Layer):
+        """A backbone's input preprocessing as a layer, so feature models and exports take raw 0..255 RGB."""
+
+        def __init__(self, mode: str, **kwargs):
+            super().__init__(**kwargs)
+            self.mode = mode
+
+        def call(self, images):
+            return _PREPROCESSORS[self.mode](images)
+
+        def get_config(self):
+            return {**super().get_config(), "mode": self.mode}
+
+    return Preprocessing
+
+
 @dataclass(frozen=True)
 class ResolvedWeights:
     """Where a backbone's weights come from, with a stable identity for feature-cache keys."""
@@ -91,6 +113,10 @@ class BackboneSpec:
     def preprocess(self, images):
         """Float RGB 0..255 images (N, H, W, 3) -> the network's input; pure TensorFlow, usable in tf.data."""
         return _PREPROCESSORS[self.preprocessing](images)
+
+    def preprocessing_layer(self):
+        """``preprocess`` as a serialisable Keras layer, for functional models built on Keras tensors."""
+        return _preprocessing_layer_class()(self.preprocessing, name=f"{self.name}_preprocessing")
 
     def build(self, weights: ResolvedWeights, input_size: tuple[int, int] | None = None):
         """Functional Keras model: preprocessed images (N, H, W, 3) -> final conv feature map (N, h, w, C)."""

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ chatter; real errors still raise
 
 from comp.errors import CompError  # noqa: E402
 
@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _configure_logging(debug: bool) -> None:
+    logging.getLogger("tensorflow").setLevel(logging.DEBUG if debug else logging.ERROR)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
     logger.handlers[:] = [handler]

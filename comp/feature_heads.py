@@ -26,6 +26,7 @@ def default_search_space(head: str, trial) -> dict:
         "epochs": trial.suggest_int("epochs", 5, 60),
         "batch_size": trial.suggest_categorical("batch_size", [32, 64, 128]),
         "patience": 5,
+        "standardize": True,
     }
 
 
@@ -47,7 +48,9 @@ class FeatureHeadSpec(ModelSpec):
     def default_params(self) -> dict:
         if self.fixed_params is not None:
             return dict(self.fixed_params)
-        return {"C": 1.0} if self.head == "logistic" else dict(SEED_RECIPE)
+        if self.head == "logistic":
+            return {"C": 1.0}
+        return {**SEED_RECIPE, "l2": 1e-7, "patience": 5, "standardize": True}  # seed-like start of the search
 
     def search_space(self, trial) -> dict:
         return default_search_space(self.head, trial)

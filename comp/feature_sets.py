@@ -58,6 +58,49 @@ def extraction_options(config: dict) -> ExtractionOptions:
                              xla=bool(config.get("xla", False)))
 
 
+def feature_set_layout(config: dict) -> dict[str, list[list[str]]]:
+    """Feature set name -> its views, each view the list of request names concatenated column-wise.
+
+    Per backbone: one set per view and, with several views, a ``tta`` set holding all of them; with several
+    backbones, the same again for their concatenation (the seed's fusion).
+    """
+    views = list(config.get("views", ["orig", "flip"]))
+    backbones = list(config["backbones"])
+    groups = [(backbone, [backbone]) for backbone in backbones]
+    if len(backbones) > 1:
+        groups.append(("concat", backbones))
+    layout = {}
+    for group_name, members in groups:
+        for view in views:
+            layout[f"{group_name}.{view}"] = [[f"{member}:{view}" for member in members]]
+        if len(views) > 1:
+            layout[f"{group_name}.tta"] = [[f"{member}:{view}" for member in members] for view in views]
+    return layout
+
+
+def stack_columns(features: dict[str, np.ndarray], request_names: list[str], rows=slice(None)) -> np.ndarray:
+    """The named feature matrices side by side (selected rows only)."""
+    return np.hstack([np.asarray(features[name])[rows] for name in request_names]).astype(np.float32)
+
+
+def fill_unreadable(matrix: np.ndarray, fill_values: np.ndarray) -> np.ndarray:
+    """Rows of unreadable images (NaN) replaced by ``fill_values`` (the training mean)."""
+    matrix = matrix.copy()
+    matrix[np.isnan(matrix).any(axis=1)] = fill_values
+    return matrix
+
+
+def check_bad_test(bad_paths: list[str], config: dict) -> None:
+    """Stop on unreadable test images unless --allow-bad-test; list them either way."""
+    if not bad_paths:
+        return
+    listing = ", ".join(bad_paths)
+    if not config.get("allow_bad_test"):
+        raise CompError(f"{len(bad_paths)} test image(s) cannot be decoded: {listing} "
+                        f"(fix them, or pass --allow-bad-test to predict them from the mean features)")
+    logger.warning("%d unreadable test image(s), predicted from mean features: %s", len(bad_paths), listing)
+
+
 def build_feature_sets(dataset: Dataset, config: dict, cache_dir: Path) -> list[FeatureSet]:
     """Extract (or load) features for train and test; drop bad train images, stop on bad test images."""
     requests = feature_requests(config)
@@ -67,37 +110,17 @@ def build_feature_sets(dataset: Dataset, config: dict, cache_dir: Path) -> list[
     logger.info("features: %d train + %d test images, %d computed in %.1f s (the rest from cache)",
                 len(dataset.train), len(dataset.test), train.computed_images + test.computed_images,
                 train.seconds + test.seconds)
-    if test.bad_paths:
-        listing = ", ".join(test.bad_paths)
-        if not config.get("allow_bad_test"):
-            raise CompError(f"{len(test.bad_paths)} test image(s) cannot be decoded: {listing} "
-                            f"(fix them, or pass --allow-bad-test to predict them from the mean features)")
-        logger.warning("%d unreadable test image(s), predicted from mean features: %s", len(test.bad_paths), listing)
+    check_bad_test(test.bad_paths, config)
     keep = ~dataset.train["path"].astype(str).isin(set(train.bad_paths)).to_numpy()
     if not keep.all():
         dataset.dropped.extend(train.bad_paths)
         dataset.train = dataset.train[keep].reset_index(drop=True)
     if len(dataset.train) == 0:
         raise CompError("no training image could be decoded")
-
-    def matrices(request_names: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        train_matrix = np.hstack([np.asarray(train.features[name])[keep] for name in request_names])
-        test_matrix = np.hstack([np.asarray(test.features[name]) for name in request_names])
-        missing = np.isnan(test_matrix).any(axis=1)
-        test_matrix[missing] = train_matrix.mean(axis=0)
-        return train_matrix, test_matrix
-
-    views = list(config.get("views", ["orig", "flip"]))
-    backbones = list(config["backbones"])
     sets = []
-    groups = [(backbone, [backbone]) for backbone in backbones]
-    if len(backbones) > 1:
-        groups.append(("concat", backbones))
-    for group_name, members in groups:
-        per_view = {view: matrices([f"{member}:{view}" for member in members]) for view in views}
-        for view in views:
-            sets.append(FeatureSet(f"{group_name}.{view}", [per_view[view][0]], [per_view[view][1]]))
-        if len(views) > 1:
-            sets.append(FeatureSet(f"{group_name}.tta", [per_view[v][0] for v in views],
-                                   [per_view[v][1] for v in views]))
+    for name, views in feature_set_layout(config).items():
+        train_views = [stack_columns(train.features, view, keep) for view in views]
+        test_views = [fill_unreadable(stack_columns(test.features, view), matrix.mean(axis=0))
+                      for view, matrix in zip(views, train_views)]
+        sets.append(FeatureSet(name, train_views, test_views))
     return sets

@@ -139,7 +139,7 @@ def build_extractor(request_backbone: BackboneSpec, weights: ResolvedWeights, po
 
     height, width = request_backbone.input_size
     images = keras.Input((height, width, 3), name="images")
-    feature_map = request_backbone.build(weights)(request_backbone.preprocess(images))
+    feature_map = request_backbone.build(weights)(request_backbone.preprocessing_layer()(images))
     pooled = keras.layers.GlobalAveragePooling2D(name="average_pool")(feature_map)
     if pooling == "avgmax":
         maximum = keras.layers.GlobalMaxPooling2D(name="max_pool")(feature_map)

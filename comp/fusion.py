@@ -77,7 +77,8 @@ def blend(candidates: list[Candidate], labels: np.ndarray, fold_of_row: np.ndarr
     )
 
 
-def _logit(probabilities: np.ndarray) -> np.ndarray:
+def logit(probabilities: np.ndarray) -> np.ndarray:
+    """log(p / (1 - p)), with p kept away from 0 and 1."""
     clipped = np.clip(probabilities, 1e-6, 1 - 1e-6)
     return np.log(clipped / (1 - clipped))
 
@@ -85,8 +86,8 @@ def _logit(probabilities: np.ndarray) -> np.ndarray:
 def stack(candidates: list[Candidate], labels: np.ndarray, fold_of_row: np.ndarray, metric: Metric,
           *, regularisation: float = 1.0) -> Candidate:
     """Logistic regression on the candidates' OOF logits, with inner folds so its own score is out-of-fold."""
-    oof_features = _logit(np.column_stack([candidate.oof for candidate in candidates]))
-    test_features = _logit(np.column_stack([candidate.test for candidate in candidates]))
+    oof_features = logit(np.column_stack([candidate.oof for candidate in candidates]))
+    test_features = logit(np.column_stack([candidate.test for candidate in candidates]))
     fused_oof = np.zeros(len(labels))
     for fold in range(fold_of_row.max() + 1):
         fit_rows, held_out = fold_indices(fold_of_row, fold)

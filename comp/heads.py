@@ -42,13 +42,15 @@ class LogisticHead:
 class DenseHead:
     """The seed's Keras head: dropout -> (optional hidden ReLU layer) -> dense sigmoid, Adam, optional L2.
 
+    ``standardize`` adds a Normalization layer adapted on the training rows (off in the seed recipe).
+
     With ``patience`` set, an inner stratified split of the training rows (``validation_fraction``) drives
     early stopping, so the fold's held-out rows stay unseen and its OOF score stays honest.
     """
 
     def __init__(self, *, dropout: float = 0.5, hidden_units: int = 0, l2: float = 0.0, learning_rate: float = 1e-3,
                  epochs: int = 10, batch_size: int = 128, patience: int | None = None,
-                 validation_fraction: float = 0.1, seed: int = 0):
+                 validation_fraction: float = 0.1, standardize: bool = False, seed: int = 0):
         self.dropout = dropout
         self.hidden_units = hidden_units
         self.l2 = l2
@@ -57,14 +59,20 @@ class DenseHead:
         self.batch_size = batch_size
         self.patience = patience
         self.validation_fraction = validation_fraction
+        self.standardize = standardize
         self.seed = seed
 
-    def _build(self, dimension: int):
+    def _build(self, training_features: np.ndarray):
         import keras
 
         regulariser = keras.regularizers.L2(self.l2) if self.l2 else None
-        features = keras.Input((dimension,), name="features")
-        hidden = keras.layers.Dropout(self.dropout, seed=self.seed, name="dropout")(features)
+        features = keras.Input((training_features.shape[1],), name="features")
+        hidden = features
+        if self.standardize:
+            normalization = keras.layers.Normalization(name="standardize")
+            normalization.adapt(training_features)
+            hidden = normalization(hidden)
+        hidden = keras.layers.Dropout(self.dropout, seed=self.seed, name="dropout")(hidden)
         if self.hidden_units:
             hidden = keras.layers.Dense(self.hidden_units, activation="relu", kernel_regularizer=regulariser,
                                         name="hidden")(hidden)
@@ -87,7 +95,7 @@ class DenseHead:
                 features, labels, test_size=self.validation_fraction, stratify=labels, random_state=self.seed)
             validation = (valid_features, valid_labels)
             callbacks.append(keras.callbacks.EarlyStopping(patience=self.patience, restore_best_weights=True))
-        self.model_ = self._build(features.shape[1])
+        self.model_ = self._build(features)
         history = self.model_.fit(features, labels, epochs=self.epochs, batch_size=self.batch_size,
                                   validation_data=validation, callbacks=callbacks, shuffle=True, verbose=0)
         self.history_ = {name: [float(value) for value in values] for name, values in history.history.items()}

@@ -23,7 +23,8 @@ class _LogProgress:
     def update(self, amount: int = 1) -> None:
         self.count += amount
         now = time.perf_counter()
-        if now - self.last >= self.interval or self.count >= self.total:
+        finished = self.count >= self.total and self.count - amount < self.total
+        if now - self.last >= self.interval or finished:
             self.last = now
             rate = self.count / max(now - self.started, 1e-9)
             logger.info("%s: %d/%d %s (%.1f %s/s)", self.desc, self.count, self.total, self.unit, rate, self.unit)

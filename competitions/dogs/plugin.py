@@ -12,7 +12,7 @@ from comp.competition import Competition, Dataset, Metric, TrainingContext
 from comp.registry import register_competition
 from comp.submit import save_submission, validate_submission
 from competitions.dogs.demo import write_demo
-from competitions.dogs.reader import read_dataset
+from competitions.dogs.reader import read_dataset, read_test
 
 
 def binary_log_loss(truth: np.ndarray, probability: np.ndarray) -> float:
@@ -61,6 +61,20 @@ class DogsCompetition(Competition):
                             value_range=(0.0, 1.0), value_columns=["label"])
         return save_submission(frame, run_dir=run.path, competition=self.name, run_id=run.id,
                                submissions_root=submissions_root)
+
+    def predict(self, run, data_dir: Path, out: Path | None) -> Path:
+        """P(dog) for the images in ``data_dir/test`` (or ``data_dir`` itself) from a trained run, as id,label."""
+        from comp.inference import predict_feature_heads
+        from comp.runs import write_text
+        from comp.training import default_cache_dir
+
+        data_dir = Path(data_dir)
+        images = read_test(data_dir / "test" if (data_dir / "test").is_dir() else data_dir)
+        probability = predict_feature_heads(run, images["path"].tolist(), cache_dir=default_cache_dir())
+        frame = pd.DataFrame({"id": images["id"], "label": probability})
+        validate_submission(frame, columns=["id", "label"], id_column="id", value_range=(0.0, 1.0),
+                            value_columns=["label"])
+        return write_text(out or run.file("predictions.csv"), frame.to_csv(index=False, float_format="%.8g"))
 
     def demo(self, out_dir: Path, n: int, seed: int) -> Path:
         return write_demo(out_dir, n=n, seed=seed)
