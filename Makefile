@@ -9,7 +9,7 @@ ARGS ?=
 MSG ?=
 DATA_FLAG := $(if $(DATA),--data $(DATA),)
 
-.PHONY: train submit data demo test test-all bench list clean-venv
+.PHONY: train submit data demo test test-all fuzz bench list clean-venv
 
 # Create the environment on first use; reinstall only when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -40,6 +40,9 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+fuzz: $(STAMP)
+	$(BIN)/python -m pytest tests/faults/test_fuzz.py -q
 
 bench: $(STAMP)
 	mkdir -p bench

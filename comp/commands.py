@@ -8,7 +8,7 @@ from pathlib import Path
 
 from comp.config import parse_weights, provenance, resolve_config
 from comp.errors import CompError
-from comp.registry import create_competition, list_backbones, list_competitions
+from comp.registry import create_competition, get_backbone, list_backbones, list_competitions
 from comp.runs import Run, read_json
 
 logger = logging.getLogger("comp")
@@ -36,7 +36,9 @@ def train_config(competition, args: argparse.Namespace) -> dict:
     flags["weights"] = parse_weights(args.weights)
     config = resolve_config(competition.default_config(), config_file=args.config, flags=flags)
     if not config.get("data"):
-        raise CompError(f"no data directory: pass --data DIR or set `data` in the config")
+        raise CompError("no data directory: pass --data DIR or set `data` in the config")
+    for backbone in config.get("backbones") or []:
+        get_backbone(backbone)  # an unknown name fails here, before a run directory is made
     return config
 
 

@@ -153,6 +153,21 @@ class Competition:
         """The spec's own search space; override to tune differently for this competition."""
         return spec.search_space(trial)
 
+    def fuse(self, models: list, labels: np.ndarray, fold_of_row: np.ndarray) -> list:
+        """Fusion candidates from the models' OOF predictions; for probabilistic metrics blend, stack and clip.
+
+        Override for other outputs (e.g. a majority vote over decoded strings).
+        """
+        from comp import fusion
+
+        if not self.metric.probabilistic:
+            return []
+        fused = []
+        if len(models) > 1:
+            fused += [fusion.blend(models, labels, fold_of_row, self.metric),
+                      fusion.stack(models, labels, fold_of_row, self.metric)]
+        return fused + [fusion.clipped(candidate, labels, fold_of_row, self.metric) for candidate in models + fused]
+
     def default_config(self) -> dict:
         """Defaults from ``config.toml`` beside the plugin's module."""
         path = Path(inspect.getfile(type(self))).with_name("config.toml")

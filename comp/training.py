@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 
-from comp import fusion
 from comp.competition import Competition, TrainingContext
 from comp.config import provenance
 from comp.errors import CompError
@@ -47,19 +46,6 @@ def load_or_make_folds(run: Run, competition: Competition, dataset, config: dict
     run.write_json("folds.json", {"n_folds": int(config["folds"]), "seed": int(config["seed"]),
                                   "ids": ids, "fold": fold_of_row.tolist()})
     return fold_of_row
-
-
-def fuse(competition: Competition, models: list[Candidate], labels: np.ndarray,
-         fold_of_row: np.ndarray) -> list[Candidate]:
-    """Fusion candidates built from the models' OOF predictions (probabilistic metrics: blend, stack, clip)."""
-    metric = competition.metric
-    if not metric.probabilistic:
-        return []
-    fused = []
-    if len(models) > 1:
-        fused += [fusion.blend(models, labels, fold_of_row, metric), fusion.stack(models, labels, fold_of_row, metric)]
-    fused += [fusion.clipped(candidate, labels, fold_of_row, metric) for candidate in models + fused]
-    return fused
 
 
 def train(competition: Competition, config: dict, *, run: Run) -> dict:
@@ -106,7 +92,7 @@ def train(competition: Competition, config: dict, *, run: Run) -> dict:
         run.write_json("scores.json", scores)
         logger.info("%s: OOF %s %.5f (folds %s)", spec.name, competition.metric.name, result.score,
                     " ".join(f"{value:.4f}" for value in result.fold_scores))
-    fused = fuse(competition, models, labels, fold_of_row)
+    fused = competition.fuse(models, labels, fold_of_row)
     candidates = {candidate.name: candidate for candidate in models + fused}
     final = candidates[competition.metric.best({name: c.score for name, c in candidates.items()})]
     for candidate in fused:

@@ -76,5 +76,11 @@ class DogsCompetition(Competition):
                             value_columns=["label"])
         return write_text(out or run.file("predictions.csv"), frame.to_csv(index=False, float_format="%.8g"))
 
+    def bench(self, data_dir: Path | None = None) -> dict:
+        """Speed and memory figures (see competitions/dogs/bench.py)."""
+        from competitions.dogs.bench import run_benchmark
+
+        return run_benchmark(data_dir)
+
     def demo(self, out_dir: Path, n: int, seed: int) -> Path:
         return write_demo(out_dir, n=n, seed=seed)

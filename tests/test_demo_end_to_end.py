@@ -1,0 +1,41 @@
+"""`make demo` on a fresh tree, then predict, report and a dry-run submit on the run it made."""
+
+import os
+import re
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import REPO_ROOT, run_comp
+
+
+@pytest.mark.slow
+def test_make_demo_trains_every_competition_and_its_run_predicts_reports_and_submits(tmp_path):
+    environment = {**os.environ, "COMP_CACHE_DIR": str(tmp_path / "cache")}
+    demo = subprocess.run(["make", "demo"], cwd=REPO_ROOT, env=environment, capture_output=True, text=True,
+                          timeout=1500)
+    assert demo.returncode == 0, demo.stderr[-3000:]
+    row = re.search(r"^dogs\s+log_loss\s+([\d.]+)\s+(\S+)\s+(\S+\.csv)$", demo.stdout, re.MULTILINE)
+    assert row, demo.stdout
+    oof, submission_copy = float(row.group(1)), REPO_ROOT / row.group(3)
+    assert 0 < oof < 0.5  # random-weight features still separate the generated cats from dogs
+    submission = pd.read_csv(submission_copy)
+    sample = pd.read_csv(REPO_ROOT / "demo" / "dogs" / "sample_submission.csv")
+    assert list(submission.columns) == ["id", "label"] and submission["id"].tolist() == sample["id"].tolist()
+    run_dir = next((REPO_ROOT / "demo" / "runs" / "dogs").iterdir())
+    assert "RANDOM weights" in (run_dir / "report.html").read_text()
+
+    predicted = run_comp("predict", "dogs", "--run", str(run_dir), "--data", str(REPO_ROOT / "demo" / "dogs"),
+                         "--out", str(tmp_path / "predictions.csv"), env={"COMP_CACHE_DIR": str(tmp_path / "cache")})
+    assert predicted.returncode == 0, predicted.stderr
+    predictions = pd.read_csv(tmp_path / "predictions.csv")
+    assert np.allclose(predictions["label"], submission["label"], atol=1e-5)  # fold models reproduce the run
+
+    dry_run = run_comp("submit", "dogs", "--run", str(run_dir), "--dry-run", "-m", "demo run")
+    assert dry_run.returncode == 0, dry_run.stderr
+    assert dry_run.stdout.strip() == (f"kaggle competitions submit -c dogs-vs-cats-redux-kernels-edition "
+                                      f"-f {run_dir / 'submission.csv'} -m 'demo run'")
+    report = run_comp("report", str(run_dir))
+    assert report.returncode == 0 and report.stdout.strip() == str(run_dir / "report.html")
