@@ -79,6 +79,7 @@ class ModelSpec:
 
     name: str = ""
     tunable: bool = True
+    reference: str | None = None  # a baseline's label (e.g. "seed recipe"): the report compares it with the final
 
     def default_params(self) -> dict:
         """Parameters of the first trial (and of the only one when ``tunable`` is False)."""
@@ -128,6 +129,7 @@ class Competition:
     title: str = ""
     kaggle_slug: str | None = None
     metric: Metric
+    reference_clip: float | None = None  # a fixed clip margin to report beside the searched one
 
     # --- hooks every plugin implements -------------------------------------------------------------
     def read(self, data_dir: Path) -> Dataset:
@@ -166,7 +168,8 @@ class Competition:
         if len(models) > 1:
             fused += [fusion.blend(models, labels, fold_of_row, self.metric),
                       fusion.stack(models, labels, fold_of_row, self.metric)]
-        return fused + [fusion.clipped(candidate, labels, fold_of_row, self.metric) for candidate in models + fused]
+        return fused + [fusion.clipped(candidate, labels, fold_of_row, self.metric, self.reference_clip)
+                        for candidate in models + fused]
 
     def default_config(self) -> dict:
         """Defaults from ``config.toml`` beside the plugin's module."""

@@ -34,7 +34,8 @@ class FeatureHeadSpec(ModelSpec):
     """``<head>@<feature set>``: a head trained on every view of the training rows, predicting the view mean."""
 
     def __init__(self, *, head: str, feature_set: FeatureSet, labels: np.ndarray, name: str | None = None,
-                 fixed_params: dict | None = None, clip: tuple[float, float] | None = None):
+                 fixed_params: dict | None = None, clip: tuple[float, float] | None = None,
+                 reference: str | None = None):
         if head not in HEADS:
             raise ValueError(f"unknown head {head!r}; known: {', '.join(HEADS)}")
         self.head = head
@@ -44,6 +45,7 @@ class FeatureHeadSpec(ModelSpec):
         self.fixed_params = fixed_params
         self.tunable = fixed_params is None
         self.clip = clip
+        self.reference = reference
 
     def default_params(self) -> dict:
         if self.fixed_params is not None:

@@ -118,16 +118,22 @@ def search_clip(oof: np.ndarray, labels: np.ndarray, metric: Metric, grid=CLIP_G
 
 
 def clipped(candidate: Candidate, labels: np.ndarray, fold_of_row: np.ndarray, metric: Metric,
-            margin: float | None = None) -> Candidate:
-    """The candidate with its probabilities clipped at ``margin`` (searched on OOF when None)."""
-    if margin is None:
-        margin, _ = search_clip(candidate.oof, labels, metric)
+            reference_margin: float | None = None) -> Candidate:
+    """The candidate clipped at the margin searched on its OOF predictions.
+
+    With ``reference_margin`` (e.g. the seed's fixed 0.005) its score at that margin is reported too.
+    """
+    margin, _ = search_clip(candidate.oof, labels, metric)
     oof = clip(candidate.oof, margin)
+    details = {**candidate.details, "clip": [margin, 1.0 - margin], "unclipped_score": candidate.score}
+    if reference_margin is not None:
+        details["score_at_reference_clip"] = metric(labels, clip(candidate.oof, reference_margin))
+        details["reference_clip"] = [reference_margin, 1.0 - reference_margin]
     return Candidate(
         name=f"{candidate.name}+clip",
         oof=oof,
         test=clip(candidate.test, margin),
         score=metric(labels, oof),
         fold_scores=score_by_fold(metric, labels, oof, fold_of_row),
-        details={**candidate.details, "clip": [margin, 1.0 - margin], "unclipped_score": candidate.score},
+        details=details,
     )

@@ -41,6 +41,12 @@ def write_report(run: Run) -> Path:
     if final:
         sections.append(f"<p>Final model: <b>{html.escape(final['name'])}</b>, OOF {html.escape(scores['metric'])} "
                         f"<b>{final['score']:.5f}</b> ({html.escape(scores['direction'])}).</p>")
+    references = [[m["reference"], name, _number(m["score"]), _number(m["score"] - final["score"])]
+                  for name, m in scores.get("models", {}).items() if m.get("reference")]
+    if references and final:
+        references.append(["(c) final model", final["name"], _number(final["score"]), _number(0.0)])
+        sections.append("<h2>Reference recipes vs the final model (same folds, same features)</h2>" +
+                        _table(["recipe", "model", "OOF", "minus final"], references, "(c) final model"))
     n_folds = max((len(m["fold_scores"]) for m in scores.get("models", {}).values()), default=0)
     fold_headers = [f"fold {k}" for k in range(n_folds)]
     model_rows = [[name, _number(m["score"]), *map(_number, m["fold_scores"]), m.get("trials", 0),

@@ -88,7 +88,8 @@ def train(competition: Competition, config: dict, *, run: Run) -> dict:
         models.append(Candidate(spec.name, result.oof, result.test, result.score, result.fold_scores))
         scores["models"][spec.name] = {"score": result.score, "fold_scores": result.fold_scores, "params": params,
                                        "params_key": params_key(params), "trials": n_trials,
-                                       "histories": result.histories, **spec.describe()}
+                                       "histories": result.histories, "reference": spec.reference,
+                                       **spec.describe()}
         run.write_json("scores.json", scores)
         logger.info("%s: OOF %s %.5f (folds %s)", spec.name, competition.metric.name, result.score,
                     " ".join(f"{value:.4f}" for value in result.fold_scores))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,9 +26,11 @@ def shared_path(*parts: str) -> Path:
 @pytest.fixture(scope="session")
 def toy_plugin_site(tmp_path_factory) -> Path:
     """The toy plugin pip-installed into its own target directory, as a user would install a plugin."""
+    source = tmp_path_factory.mktemp("toy_source") / "toy_plugin"
+    shutil.copytree(TOY_PLUGIN_SOURCE, source)  # pip builds in place: keep the checkout clean
     target = tmp_path_factory.mktemp("toy_site")
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--target", str(target), str(TOY_PLUGIN_SOURCE)], check=True, capture_output=True)
+                    "--target", str(target), str(source)], check=True, capture_output=True)
     return target
 
 

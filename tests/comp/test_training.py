@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import optuna
@@ -123,3 +124,14 @@ def test_two_workers_on_one_storage_add_trials_to_one_study(tmp_path, toy_plugin
     workers_seen = {trial.user_attrs.get("worker") for trial in study.trials}
     assert workers_seen == {"worker0", "worker1"}
     assert len([t for t in study.trials if t.state.is_finished()]) >= 8
+
+
+def test_time_budget_ends_tuning_early_and_keeps_the_best_trial(tmp_path, toy_competition, toy_data):
+    config = toy_config(tmp_path, toy_data, trials=100_000, time_budget=0.05)  # three seconds for two models
+    run = Run.create(tmp_path / "runs", "toy")
+    started = time.perf_counter()
+    scores = train(toy_competition, config, run=run)
+    assert time.perf_counter() - started < 120
+    trials = scores["models"]["logistic"]["trials"]
+    assert 1 < trials < 100_000
+    assert scores["models"]["logistic"]["score"] <= scores["models"]["first_coordinate"]["score"]
