@@ -129,10 +129,10 @@ def run_predict(args: argparse.Namespace) -> int:
 
 def newest_run(competition_name: str, runs_root: Path) -> Run:
     """The most recent run of a competition that wrote a submission."""
-    candidates = sorted((runs_root / competition_name).glob("*/submission.csv"))
+    candidates = list((runs_root / competition_name).glob("*/submission.csv"))
     if not candidates:
         raise CompError(f"no run of {competition_name} with a submission under {runs_root}; train first or pass --file")
-    return Run(candidates[-1].parent)
+    return Run(max(candidates, key=lambda path: path.stat().st_mtime_ns).parent)
 
 
 def run_submit(args: argparse.Namespace) -> int:
@@ -174,11 +174,11 @@ def run_bench(args: argparse.Namespace) -> int:
     names = [args.competition] if args.competition else list_competitions()
     results = {}
     for name in names:
-        competition = create_competition(name)
-        if not hasattr(competition, "bench"):
+        result = create_competition(name).bench(data_dir=args.data)
+        if result is None:
             logger.info("%s has no benchmark", name)
             continue
-        results[name] = competition.bench(data_dir=args.data)
+        results[name] = result
     if args.out:
         write_json(args.out, results)
     print(json.dumps(results, indent=2))

@@ -185,6 +185,14 @@ class Competition:
         """One word or phrase for ``comp list``: whether the data is where ``train`` looks by default."""
         return "present" if data_dir.is_dir() and any(data_dir.iterdir()) else "missing"
 
+    def predict(self, run: "Run", data_dir: Path, out: Path | None) -> Path:
+        """Apply a finished run to new data (``comp predict``) and return the file written."""
+        raise CompError(f"{self.name} does not support `comp predict` yet")
+
+    def bench(self, data_dir: Path | None = None) -> dict | None:
+        """Speed and memory figures for ``comp bench`` as a JSON-ready dict; None when there is nothing to measure."""
+        return None
+
     def download(self, out_dir: Path) -> Path:
         """Fetch the real data (``comp data``); by default through the Kaggle CLI."""
         if not self.kaggle_slug:

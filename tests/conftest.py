@@ -50,3 +50,16 @@ def toy_competition():
     finally:
         sys.path.remove(str(TOY_PLUGIN_SOURCE))
     return ToyCompetition()
+
+
+def install_fake_kaggle(directory: Path, body: str = "") -> Path:
+    """Write an executable ``kaggle`` Python script that records its argv to ``directory/argv.json``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    script = directory / "kaggle"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import json, sys, pathlib\n"
+        f"pathlib.Path({str(directory / 'argv.json')!r}).write_text(json.dumps(sys.argv[1:]))\n" + body
+    )
+    script.chmod(0o755)
+    return script

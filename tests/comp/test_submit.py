@@ -17,6 +17,7 @@ import pytest
 
 from comp import submit
 from comp.errors import CompError
+from tests.conftest import install_fake_kaggle
 
 COLUMNS = ["id", "label"]
 
@@ -128,19 +129,6 @@ def test_unwritable_submissions_root_is_named(tmp_path):
 
 
 # --- kaggle CLI -----------------------------------------------------------------------------------
-
-
-def install_fake_kaggle(directory: Path, body: str) -> Path:
-    """Write an executable ``kaggle`` Python script that records its argv to ``directory/argv.json``."""
-    directory.mkdir(parents=True, exist_ok=True)
-    script = directory / "kaggle"
-    script.write_text(
-        f"#!{sys.executable}\n"
-        "import json, sys, pathlib\n"
-        f"pathlib.Path({str(directory / 'argv.json')!r}).write_text(json.dumps(sys.argv[1:]))\n" + body
-    )
-    script.chmod(0o755)
-    return script
 
 
 @pytest.fixture
