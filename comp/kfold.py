@@ -81,7 +81,9 @@ class FoldRunner:
             _, valid_index = fold_indices(self.fold_of_row, fold)
             valid_prediction = spec.postprocess(np.asarray(result.valid_prediction))
             if oof is None:
-                oof = np.zeros((len(self.labels),) + valid_prediction.shape[1:], dtype=valid_prediction.dtype)
+                # decoded strings (e.g. captcha answers) of any length go in an object array
+                dtype = object if valid_prediction.dtype.kind in "USO" else valid_prediction.dtype
+                oof = np.zeros((len(self.labels),) + valid_prediction.shape[1:], dtype=dtype)
             oof[valid_index] = valid_prediction
             test_predictions.append(result.test_prediction)
             seen[valid_index] = True

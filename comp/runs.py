@@ -63,8 +63,11 @@ def write_json(path: str | os.PathLike, payload: Any) -> Path:
 
 def write_array(path: str | os.PathLike, array: np.ndarray) -> Path:
     """Atomically write a NumPy array as ``.npy``."""
+    array = np.asarray(array)
+    if array.dtype == object:  # strings of mixed length: store as a fixed-width unicode array, never pickled
+        array = array.astype(str)
     buffer = io.BytesIO()
-    np.save(buffer, np.asarray(array), allow_pickle=False)
+    np.save(buffer, array, allow_pickle=False)
     return write_bytes(path, buffer.getvalue())
 
 
