@@ -2,8 +2,8 @@
 
 A cache entry is ``<cache>/features/<key>/`` holding ``features.npy`` (memory-mapped on load) and
 ``manifest.json``. The key hashes everything the numbers depend on: backbone, weights identity, input size,
-preprocessing, view, pooling and the image files with their sizes and modification times. Extraction writes
-fixed-size chunks atomically, so a killed extraction resumes at the first missing chunk and ends with the
+preprocessing, view, pooling, compute precision and the image files with their sizes and modification times.
+Extraction writes fixed-size chunks atomically, so a killed extraction resumes at the first missing chunk and ends with the
 same bytes as an uninterrupted one; a file lock per entry keeps concurrent runs from clobbering each other.
 """
 
@@ -82,9 +82,13 @@ def files_signature(paths: Sequence[str | os.PathLike]) -> list[list]:
     return signature
 
 
-def cache_key(request: FeatureRequest, signature: list[list]) -> str:
-    """Hex digest naming the cache entry of ``request`` over the files in ``signature``."""
-    payload = json.dumps({"request": request.describe(), "files": signature}, sort_keys=True)
+def cache_key(request: FeatureRequest, signature: list[list], *, mixed_precision: bool = False) -> str:
+    """Hex digest naming the cache entry of ``request`` over the files in ``signature``.
+
+    float16 compute gives slightly different numbers, so it gets entries of its own.
+    """
+    payload = json.dumps({"request": request.describe(), "files": signature,
+                          "compute": "mixed_float16" if mixed_precision else "float32"}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
@@ -214,7 +218,8 @@ def extract(paths: Sequence[str | os.PathLike], requests: Iterable[FeatureReques
     requests = list(requests)
     cache = FeatureCache(cache_dir)
     signature = files_signature(paths)
-    keys = {request.name: cache_key(request, signature) for request in requests}
+    keys = {request.name: cache_key(request, signature, mixed_precision=options.mixed_precision)
+            for request in requests}
     features: dict[str, np.ndarray] = {}
     bad: set[str] = set()
     computed = 0

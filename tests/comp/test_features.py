@@ -88,3 +88,16 @@ def test_an_interrupted_extraction_resumes_missing_chunks_to_identical_bytes(ima
         reference_file = reference.features[name].filename
         resumed_file = resumed.features[name].filename
         assert open(reference_file, "rb").read() == open(resumed_file, "rb").read()
+
+
+@pytest.mark.parametrize("option", ["xla", "mixed_precision"])
+def test_gpu_options_give_the_same_features_within_precision(images, requests, tmp_path, option):
+    """XLA and float16 compute change speed on a GPU, not the features (checked here on the CPU code path)."""
+    import dataclasses
+
+    plain = extract(images[:4], requests[:1], cache_dir=tmp_path / "plain", options=OPTIONS)
+    fast = extract(images[:4], requests[:1], cache_dir=tmp_path / option,
+                   options=dataclasses.replace(OPTIONS, **{option: True}))
+    reference, other = plain.features["squeezenet1_1:orig"], fast.features["squeezenet1_1:orig"]
+    assert other.dtype == np.float32
+    assert np.allclose(reference, other, rtol=0.05, atol=0.05 * float(np.abs(reference).mean()))
