@@ -17,13 +17,24 @@ logger = logging.getLogger("comp.tune")
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 
-def open_storage(url: str) -> optuna.storages.RDBStorage:
-    """An RDB storage; sqlite waits for a busy database instead of failing when workers share it."""
+def open_storage(url: str, *, attempts: int = 5) -> optuna.storages.RDBStorage:
+    """An RDB storage; sqlite waits for a busy database instead of failing when workers share it.
+
+    Workers started together on a new database race to create its tables; the loser sees an
+    ``OperationalError``/``IntegrityError`` and simply opens the tables the winner made, after a short wait.
+    """
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
     engine_kwargs = {"connect_args": {"timeout": 120}} if url.startswith("sqlite") else {}
-    try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
-    except Exception as error:  # SQLAlchemy raises many kinds; all mean the URL is unusable
-        raise CompError(f"cannot open the Optuna storage {url}: {error}".splitlines()[0]) from error
+    for attempt in range(1, attempts + 1):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+        except (OperationalError, IntegrityError) as error:
+            if attempt == attempts:
+                raise CompError(f"cannot open the Optuna storage {url}: {error}".splitlines()[0]) from error
+            time.sleep(0.5 * attempt)
+        except Exception as error:  # SQLAlchemy raises many kinds; all mean the URL is unusable
+            raise CompError(f"cannot open the Optuna storage {url}: {error}".splitlines()[0]) from error
 
 
 def open_study(*, storage: optuna.storages.BaseStorage, name: str, direction: str, seed: int) -> optuna.Study:

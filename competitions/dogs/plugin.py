@@ -41,7 +41,7 @@ class DogsCompetition(Competition):
         labels = context.dataset.labels
         reference = feature_sets[0]
         seed_clip = tuple(context.config.get("seed_clip", (0.005, 0.995)))
-        specs = [
+        specs = [] if not context.config.get("references", True) else [
             FeatureHeadSpec(head="dense", feature_set=reference, labels=labels, name=f"seed_recipe@{reference.name}",
                             fixed_params=SEED_RECIPE, clip=seed_clip,
                             reference="(a) seed recipe: dropout 0.5 + dense sigmoid, Adam, 10 epochs, batch 128, "

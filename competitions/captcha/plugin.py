@@ -1,0 +1,151 @@
+"""The arithmetic-captcha plugin: CRNN + CTC read the expression, scored by whole-sequence accuracy.
+
+Two data modes: ``--data DIR`` (the competition layout) gives k folds of the labelled images, each fold
+trained on generated captchas mixed with its training rows; ``data = "generated"`` (the default) trains only
+on generated captchas, one model per fold seed, each validated on a fixed generated set that is also the
+"test" set, so the vote of the k models has a validation score too.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from comp.competition import Competition, Dataset, Metric, TrainingContext
+from comp.errors import CompError
+from comp.registry import register_competition
+from comp.submit import save_submission
+from competitions.captcha.answers import answer_table
+from competitions.captcha.demo import generated_validation_set, write_demo
+from competitions.captcha.images import ImageStore
+from competitions.captcha.reader import read_dataset
+from competitions.captcha.scoring import majority_vote, sequence_accuracy, value_accuracy
+from competitions.captcha.spec import LEAN_CRNN, SEED_CRNN, SEED_REFERENCE, CrnnSpec
+
+logger = logging.getLogger("comp.captcha")
+GENERATED = "generated"
+TRAINING_SHARE = 0.8  # of a fold's share of --time-budget, the rest is for validation and prediction
+
+
+def fold_seconds(config: dict) -> float | None:
+    """Training seconds of one fold under --time-budget: the budget split over trials and folds."""
+    if not config.get("time_budget"):
+        return None
+    fits = int(config["folds"]) * max(1, int(config.get("trials") or 0))
+    return float(config["time_budget"]) * 60 * TRAINING_SHARE / fits
+
+
+def vote_details(models: list, labels: np.ndarray, voted: np.ndarray) -> dict:
+    """Members, rule and both accuracies of every member and of the vote, for scores.json."""
+    return {"members": [model.name for model in models],
+            "rule": "majority of parseable answers; ties go to the best-scoring member",
+            "sequence_accuracy": {**{m.name: m.score for m in models}, "vote": sequence_accuracy(labels, voted)},
+            "value_accuracy": {**{m.name: value_accuracy(labels, m.oof) for m in models},
+                               "vote": value_accuracy(labels, voted)}}
+
+
+@register_competition
+class CaptchaCompetition(Competition):
+    name = "captcha"
+    title = "Arithmetic captcha: expression and value (CNN + BiGRU + CTC)"
+    metric = Metric("sequence_accuracy", sequence_accuracy, "maximize")
+    demo_size = 48
+    demo_flags = {"folds": 2, "trials": 0, "epochs": 2, "steps_per_epoch": 12}  # about 1.5 minutes on 2 cores
+
+    def read(self, data_dir: Path) -> Dataset:
+        """The layout of ``data_dir``; for ``generated`` an empty set that ``models`` fills from the config."""
+        if str(data_dir) == GENERATED and not Path(data_dir).is_dir():
+            return Dataset(data_dir=Path(data_dir), train=pd.DataFrame(columns=["id", "path", "label", "value"]),
+                           test=pd.DataFrame(columns=["id", "path"]))
+        return read_dataset(data_dir)
+
+    def data_status(self, data_dir: Path) -> str:
+        return GENERATED if str(data_dir) == GENERATED else super().data_status(data_dir)
+
+    def models(self, context: TrainingContext) -> list[CrnnSpec]:
+        """The specs named by ``models`` in the config: ``crnn`` (tuned, CPU-lean) and ``seed_crnn`` (reference)."""
+        config, dataset = context.config, context.dataset
+        generated = dataset.train.empty and str(dataset.data_dir) == GENERATED
+        if generated:
+            directory = generated_validation_set(context.cache_dir, n=int(config["validation_size"]),
+                                                 seed=int(config["validation_seed"]))
+            dataset.train = read_dataset(directory).train
+            dataset.test = dataset.train[["id", "path"]].copy()
+        recipes = self.recipes(config)
+        channels = int(next(iter(recipes.values()))[0]["channels"])  # decode once for the first model's input
+        train = ImageStore(dataset.train["path"])
+        train.get(channels)
+        if train.bad:
+            keep = ~dataset.train["path"].isin(set(train.bad)).to_numpy()
+            dataset.dropped.extend(train.bad)
+            dataset.train = dataset.train[keep].reset_index(drop=True)
+            train = train.subset(keep)
+            if generated:
+                dataset.test = dataset.train[["id", "path"]].copy()
+        if dataset.train.empty:
+            raise CompError(f"no training image in {dataset.data_dir} could be decoded")
+        test = train if generated else ImageStore(dataset.test["path"])
+        unreadable = self.check_test(test, config, channels=channels)
+        expressions = dataset.train["label"].to_numpy(dtype=str)
+        return [CrnnSpec(name=name, train=train, expressions=expressions, test=test, config=config, params=params,
+                         tunable=tunable, reference=reference, train_on_rows=not generated,
+                         test_labels=expressions if generated else None, unreadable_test=unreadable,
+                         fold_seconds=fold_seconds(config))
+                for name, (params, tunable, reference) in recipes.items()]
+
+    @staticmethod
+    def recipes(config: dict) -> dict[str, tuple[dict, bool, str | None]]:
+        """name -> (params, tunable, reference) of each model the config asks for."""
+        known = {"crnn": ({**LEAN_CRNN, **config.get("crnn", {})}, True, None),
+                 "seed_crnn": (dict(SEED_CRNN), False, SEED_REFERENCE)}
+        names = config.get("models") or ["crnn"]
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise CompError(f"unknown captcha model {unknown[0]!r} in `models`; known: {', '.join(known)}")
+        return {name: known[name] for name in names}
+
+    @staticmethod
+    def check_test(test: ImageStore, config: dict, *, channels: int) -> np.ndarray:
+        """Rows of undecodable test images (answered empty with --allow-bad-test; an error otherwise)."""
+        test.get(channels)
+        if test.bad and not config.get("allow_bad_test"):
+            raise CompError(f"{len(test.bad)} test image(s) cannot be decoded: {', '.join(test.bad)} "
+                            f"(fix them, or pass --allow-bad-test to answer them with an empty expression)")
+        if test.bad:
+            logger.warning("%d unreadable test image(s) get an empty answer: %s", len(test.bad), ", ".join(test.bad))
+        return np.isin(test.paths, test.bad)
+
+    def fuse(self, models: list, labels: np.ndarray, fold_of_row: np.ndarray) -> list:
+        """The seed's fusion: per image, the majority of the models' parseable answers (scored on OOF)."""
+        from comp.fusion import Candidate, score_by_fold
+
+        ranked = sorted(models, key=lambda model: -model.score)
+        oof = majority_vote([model.oof for model in ranked])
+        test = majority_vote([model.test for model in ranked])
+        return [Candidate("vote", oof, test, sequence_accuracy(labels, oof),
+                          score_by_fold(self.metric, labels, oof, fold_of_row), vote_details(ranked, labels, oof))]
+
+    def write_submission(self, dataset: Dataset, test_prediction: np.ndarray, *, run,
+                         submissions_root: Path) -> tuple[Path, Path]:
+        """``id,expression,value`` for the test images (a header only when there are none)."""
+        frame = answer_table(dataset.test["id"], test_prediction)
+        return save_submission(frame, run_dir=run.path, competition=self.name, run_id=run.id,
+                               submissions_root=submissions_root)
+
+    def predict(self, run, data_dir: Path, out: Path | None) -> Path:
+        """Answers for DIR/*.png in numeric order: the CSV (default RUN/predictions.csv) and result.txt beside it."""
+        from competitions.captcha.inference import predict_directory
+
+        return predict_directory(run, Path(data_dir), Path(out) if out else run.file("predictions.csv"))
+
+    def bench(self, data_dir: Path | None = None) -> dict:
+        """Prediction images/s at batch 256 with decoding, decoding alone, drawing and training (bench.py)."""
+        from competitions.captcha.bench import run_benchmark
+
+        return run_benchmark(data_dir, self.default_config())
+
+    def demo(self, out_dir: Path, n: int, seed: int) -> Path:
+        return write_demo(out_dir, n=n, seed=seed, n_test=max(2, n // 4))

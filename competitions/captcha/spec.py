@@ -1,0 +1,147 @@
+"""The CRNN as a model spec of the shared k-fold loop: each fold trains on endless generated captchas (plus the
+fold's fixed labelled rows, when there are some) and returns decoded expressions for its held-out and test rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from comp.competition import FoldResult, ModelSpec
+from competitions.captcha.images import ImageStore
+from competitions.captcha.scoring import majority_vote, sequence_accuracy, value_accuracy
+
+logger = logging.getLogger("comp.captcha")
+ARCHITECTURE = ("channels", "downsample", "conv_widths", "convs_per_block", "dense_units", "gru_units", "gru_layers",
+                "dropout", "l2")
+LEAN_CRNN = {"channels": 1, "downsample": 2, "conv_widths": "16-32-64", "convs_per_block": 2, "dense_units": 128,
+             "gru_units": 128, "gru_layers": 2, "dropout": 0.25, "l2": 0.0, "learning_rate": 1e-3,
+             "schedule": "cosine", "batch_size": 32, "clipnorm": 5.0}
+SEED_CRNN = {**LEAN_CRNN, "channels": 3, "downsample": 1, "conv_widths": "32-64-128", "schedule": "seed"}
+SEED_REFERENCE = ("seed CRNN: RGB 180x60, conv 32/64/128, dense 128, two BiGRU-128, Adam 1e-3 -> 1e-4 -> 1e-5")
+
+
+def architecture(params: dict) -> dict:
+    """The ``build_crnn`` arguments in a parameter dict (conv widths are stored as '16-32-64')."""
+    arguments = {key: params[key] for key in ARCHITECTURE}
+    arguments["conv_widths"] = tuple(int(width) for width in str(params["conv_widths"]).split("-"))
+    return arguments
+
+
+def epoch_logger(name: str, seed: int, epochs: int):
+    """A callback logging each epoch's CTC losses, so a long fit shows its progress."""
+    import keras
+
+    def log(epoch, logs):
+        values = " ".join(f"{key} {value:.4f}" for key, value in (logs or {}).items() if "loss" in key)
+        logger.info("%s (seed %d) epoch %d/%d: %s", name, seed, epoch + 1, epochs, values)
+
+    return keras.callbacks.LambdaCallback(on_epoch_end=log)
+
+
+class CrnnSpec(ModelSpec):
+    """One CRNN recipe; ``train_on_rows`` False means the labelled rows only validate (generated-data mode)."""
+
+    def __init__(self, *, name: str, train: ImageStore, expressions: np.ndarray, test: ImageStore, config: dict,
+                 params: dict, tunable: bool = True, reference: str | None = None, train_on_rows: bool = True,
+                 test_labels: np.ndarray | None = None, unreadable_test: np.ndarray | None = None,
+                 fold_seconds: float | None = None):
+        self.name = name
+        self.train, self.expressions, self.test = train, np.asarray(expressions, dtype=str), test
+        self.config = config
+        self.params = params
+        self.tunable = tunable
+        self.reference = reference
+        self.train_on_rows = train_on_rows
+        self.test_labels = test_labels
+        self.unreadable_test = unreadable_test
+        self.fold_seconds = fold_seconds
+        self.validation: dict = {}
+
+    def default_params(self) -> dict:
+        return dict(self.params)
+
+    def search_space(self, trial) -> dict:
+        """Learning rate, GRU size, conv widths and L2; the ranges hold the defaults, which the first trial replays."""
+        rate = float(self.params["learning_rate"])
+
+        def choices(key, options):
+            return sorted({*options, self.params[key]})
+
+        return {**self.params,
+                "learning_rate": trial.suggest_float("learning_rate", min(2e-4, rate), max(3e-3, rate), log=True),
+                "gru_units": trial.suggest_categorical("gru_units", choices("gru_units", [64, 128, 192])),
+                "conv_widths": trial.suggest_categorical("conv_widths", choices(
+                    "conv_widths", ["16-32-64", "24-48-96", "32-64-128"])),
+                "l2": trial.suggest_categorical("l2", choices("l2", [0.0, 1e-6, 1e-5, 1e-4]))}
+
+    def predict(self, model, images: np.ndarray) -> np.ndarray:
+        from competitions.captcha.model import predict_expressions
+
+        return predict_expressions(model, images, int(self.config.get("predict_batch_size", 256)))
+
+    def fit_fold(self, params: dict, train_index: np.ndarray, valid_index: np.ndarray, *, seed: int) -> FoldResult:
+        import keras
+
+        from competitions.captcha.batches import CaptchaBatches
+        from competitions.captcha.model import ScheduleAndDeadline, build_crnn, compile_crnn, encode_labels
+
+        keras.utils.set_random_seed(seed)
+        channels = int(params["channels"])
+        images = self.train.get(channels)
+        fixed = train_index if self.train_on_rows else train_index[:0]
+        batches = CaptchaBatches(
+            seed=seed, batch_size=int(params["batch_size"]), channels=channels, fixed_images=images[fixed],
+            fixed_expressions=self.expressions[fixed], fixed_fraction=float(self.config.get("fixed_fraction", 0.5)),
+            thin_fraction=float(self.config.get("thin_minus_fraction", 0.5)),
+            workers=int(self.config.get("generator_workers", 1)))
+        model = compile_crnn(build_crnn(**architecture(params), name=self.name.replace("@", "_")),
+                             learning_rate=float(params["learning_rate"]), clipnorm=params.get("clipnorm"))
+        epochs, steps = int(self.config["epochs"]), int(self.config["steps_per_epoch"])
+        schedule = ScheduleAndDeadline(schedule=params["schedule"], base=float(params["learning_rate"]),
+                                       total_steps=epochs * steps, time_limit=self.fold_seconds)
+        watched = valid_index[:int(self.config.get("validation_images", 256))]
+        validation = (images[watched], encode_labels(self.expressions[watched])) if len(watched) else None
+        started = time.perf_counter()
+        fitted = model.fit(batches, epochs=epochs, steps_per_epoch=steps, validation_data=validation,
+                           validation_batch_size=int(self.config.get("predict_batch_size", 256)), shuffle=False,
+                           callbacks=[schedule, epoch_logger(self.name, seed, epochs)], verbose=0)
+        seconds = time.perf_counter() - started
+        test_prediction = self.predict(model, self.test.get(channels))
+        if self.unreadable_test is not None:
+            test_prediction[self.unreadable_test] = ""
+        if self.test_labels is not None:  # generated mode: the test rows are the labelled rows, in order
+            valid_prediction = test_prediction[valid_index]
+        else:
+            valid_prediction = self.predict(model, images[valid_index])
+        history = {key: [float(value) for value in values] for key, values in fitted.history.items()}
+        history.update(steps=schedule.steps, train_seconds=round(seconds, 2),
+                       train_images_per_s=round(schedule.steps * int(params["batch_size"]) / max(seconds, 1e-9), 1))
+        return FoldResult(valid_prediction, test_prediction, model, history)
+
+    def combine_folds(self, test_predictions: list[np.ndarray]) -> np.ndarray:
+        """Majority vote of the fold models; with a labelled test set (generated mode) each one's accuracy too."""
+        voted = majority_vote(test_predictions)
+        if self.test_labels is not None:
+            self.validation = {
+                "rows": len(self.test_labels),
+                "sequence_accuracy": [sequence_accuracy(self.test_labels, p) for p in test_predictions],
+                "value_accuracy": [value_accuracy(self.test_labels, p) for p in test_predictions],
+                "vote_sequence_accuracy": sequence_accuracy(self.test_labels, voted),
+                "vote_value_accuracy": value_accuracy(self.test_labels, voted),
+            }
+        return voted
+
+    def save_model(self, model, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        model.save(directory / "crnn.keras")
+
+    def describe(self) -> dict:
+        details = {"network": "CRNN + CTC", "trained_on": "generated + fixed rows" if self.train_on_rows else
+                   "generated only; labelled rows validate"}
+        if self.validation:
+            details["validation_set"] = self.validation
+        return details

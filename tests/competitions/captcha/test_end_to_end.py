@@ -1,0 +1,95 @@
+"""`comp train captcha` on a labelled set and on generated data, then `comp predict` on a few images."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from competitions.captcha.demo import write_demo
+from tests.conftest import run_comp
+
+TINY_CONFIG = """\
+folds = 2
+trials = 0
+epochs = 1
+steps_per_epoch = 2
+generator_workers = 0
+validation_images = 4
+validation_size = 8
+[crnn]
+conv_widths = "4-8-8"
+dense_units = 8
+gru_units = 8
+gru_layers = 1
+batch_size = 4
+"""
+
+
+@pytest.fixture
+def tiny_config(tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY_CONFIG)
+    return path
+
+
+@pytest.fixture
+def cache_env(tmp_path):
+    return {"COMP_CACHE_DIR": str(tmp_path / "cache")}
+
+
+def test_train_on_labelled_images_then_predict_gives_the_submissions_answers(tmp_path, tiny_config, cache_env):
+    data = write_demo(tmp_path / "data", n=8, seed=0, n_test=3)
+    run_dir = tmp_path / "run"
+    trained = run_comp("train", "captcha", "--data", str(data), "--config", str(tiny_config), "--out", str(run_dir),
+                       env=cache_env, cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    assert "captcha: final" in trained.stdout
+    scores = json.loads((run_dir / "scores.json").read_text())
+    assert scores["metric"] == "sequence_accuracy" and scores["direction"] == "maximize"
+    assert set(scores["fusion"]["vote"]["value_accuracy"]) == {"crnn", "vote"}
+    assert len(scores["models"]["crnn"]["histories"][0]["val_loss"]) == 1
+    submission = pd.read_csv(run_dir / "submission.csv", keep_default_na=False, dtype=str)
+    assert list(submission.columns) == ["id", "expression", "value"] and submission["id"].tolist() == ["0", "1", "2"]
+
+    predicted = run_comp("predict", "captcha", "--run", str(run_dir), "--data", str(data / "test"),
+                         "--out", str(tmp_path / "answers" / "test.csv"), env=cache_env, cwd=tmp_path)
+    assert predicted.returncode == 0, predicted.stderr[-3000:]
+    answers = pd.read_csv(tmp_path / "answers" / "test.csv", keep_default_na=False, dtype=str)
+    assert answers.equals(submission)  # the saved fold models and the vote reproduce the run's answers
+    lines = (tmp_path / "answers" / "result.txt").read_text().split("\n")
+    assert lines[:3] == [f"{e} {v}".rstrip() for e, v in zip(answers["expression"], answers["value"])]
+
+
+def test_generated_data_run_validates_each_seed_and_their_vote(tmp_path, tiny_config, cache_env):
+    run_dir = tmp_path / "run"
+    trained = run_comp("train", "captcha", "--config", str(tiny_config), "--out", str(run_dir), env=cache_env,
+                       cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    validation = json.loads((run_dir / "scores.json").read_text())["models"]["crnn"]["validation_set"]
+    assert validation["rows"] == 8 and len(validation["sequence_accuracy"]) == 2
+    assert {"vote_sequence_accuracy", "vote_value_accuracy"} <= set(validation)
+    assert len(pd.read_csv(run_dir / "submission.csv")) == 8
+    assert (tmp_path / "cache" / "captcha" / "validation-n8-seed7" / "labels.txt").is_file()
+    assert (tmp_path / "submissions" / "captcha" / "run.csv").is_file()  # the copy lands under the working directory
+
+
+def test_labels_with_fewer_lines_than_images_stop_with_one_line(tmp_path):
+    data = write_demo(tmp_path / "data", n=4, seed=0)
+    (data / "labels.txt").write_text("".join((data / "labels.txt").read_text().splitlines(True)[:3]))
+    result = run_comp("train", "captcha", "--data", str(data), "--out", str(tmp_path / "run"), cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("comp: error: ")]
+    assert len(errors) == 1 and lines[-1] == errors[0] and "Traceback" not in result.stderr, result.stderr
+    assert "labels.txt line 4 is missing" in errors[0]
+
+
+@pytest.mark.slow
+def test_tuning_runs_optuna_trials_over_the_crnn_and_keeps_the_best(tmp_path, tiny_config, cache_env):
+    data = write_demo(tmp_path / "data", n=8, seed=1, n_test=2)
+    run_dir = tmp_path / "run"
+    trained = run_comp("train", "captcha", "--data", str(data), "--config", str(tiny_config), "--trials", "2",
+                       "--out", str(run_dir), env=cache_env, cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    model = json.loads((run_dir / "scores.json").read_text())["models"]["crnn"]
+    assert model["trials"] == 2 and {"learning_rate", "gru_units", "conv_widths", "l2"} <= set(model["params"])
