@@ -1,4 +1,4 @@
-"""The ``comp`` command: list, demo, data, train, predict, submit, report, bench."""
+"""The ``comp`` command: list, demo, data, train, predict, submit, report, export, bench."""
 
 from __future__ import annotations
 
@@ -87,6 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = verbs.add_parser("report", help="write report.html for a run")
     report.add_argument("run", type=Path, metavar="RUN_DIR")
+
+    export = verbs.add_parser("export", help="write a run's final model as one network (SavedModel, .keras, TFLite)")
+    export.add_argument("run", type=Path, metavar="RUN_DIR")
+    export.add_argument("--format", required=True, choices=("savedmodel", "keras", "tflite"),
+                        help="savedmodel: a TensorFlow SavedModel directory (signature `serve`); keras: a .keras "
+                             "file (load after comp.export.register_custom_layers()); tflite: a TFLite flatbuffer")
+    export.add_argument("--out", type=Path, metavar="PATH",
+                        help="where to write (default RUN_DIR/export/savedmodel, model.keras or model.tflite)")
 
     bench = verbs.add_parser("bench", help="measure speed and memory, as JSON")
     bench.add_argument("competition", nargs="?")

@@ -166,6 +166,13 @@ def run_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_export(args: argparse.Namespace) -> int:
+    from comp.export import export_run
+
+    print(export_run(Run.open(args.run), args.format, args.out))
+    return 0
+
+
 def run_bench(args: argparse.Namespace) -> int:
     import json
 

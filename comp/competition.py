@@ -15,6 +15,7 @@ from comp.errors import CompError
 from comp.folds import assign_folds
 
 if TYPE_CHECKING:
+    import keras
     import optuna
 
     from comp.runs import Run
@@ -72,6 +73,14 @@ class FoldResult:
     test_prediction: np.ndarray
     model: Any = None
     history: dict = field(default_factory=dict)
+
+
+@dataclass
+class Section:
+    """One titled part of ``report.html``; ``body`` is HTML (build it with ``comp.page``)."""
+
+    title: str
+    body: str
 
 
 class ModelSpec:
@@ -192,6 +201,15 @@ class Competition:
     def bench(self, data_dir: Path | None = None) -> dict | None:
         """Speed and memory figures for ``comp bench`` as a JSON-ready dict; None when there is nothing to measure."""
         return None
+
+    def report_sections(self, run: "Run") -> list[Section]:
+        """Competition-specific parts of the finished run's report (galleries, diagnostics); none by default."""
+        return []
+
+    def export_model(self, run: "Run") -> "keras.Model":
+        """The run's final model as one Keras model for ``comp export``; a CompError saying why when it cannot be."""
+        raise CompError(f"{self.name} runs cannot be exported: the plugin does not build its final model as one "
+                        f"network (no export_model hook)")
 
     def download(self, out_dir: Path) -> Path:
         """Fetch the real data (``comp data``); by default through the Kaggle CLI."""

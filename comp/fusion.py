@@ -15,6 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from comp.competition import Metric
 from comp.folds import fold_indices
 
+LOGIT_MARGIN = 1e-6  # probabilities are kept this far from 0 and 1 before their logit is taken
 CLIP_GRID = (0.0, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05)
 
 
@@ -79,7 +80,7 @@ def blend(candidates: list[Candidate], labels: np.ndarray, fold_of_row: np.ndarr
 
 def logit(probabilities: np.ndarray) -> np.ndarray:
     """log(p / (1 - p)), with p kept away from 0 and 1."""
-    clipped = np.clip(probabilities, 1e-6, 1 - 1e-6)
+    clipped = np.clip(probabilities, LOGIT_MARGIN, 1 - LOGIT_MARGIN)
     return np.log(clipped / (1 - clipped))
 
 

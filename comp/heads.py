@@ -28,6 +28,22 @@ class LogisticHead:
         """P(class 1) per row."""
         return self.pipeline_.predict_proba(features)[:, 1]
 
+    def linear_weights(self) -> tuple[np.ndarray, float]:
+        """(weights, bias) on the raw features: P(class 1) = sigmoid(features @ weights + bias)."""
+        scaler, logistic = self.pipeline_[0], self.pipeline_[-1]
+        weights = logistic.coef_[0] / scaler.scale_
+        return weights, float(logistic.intercept_[0] - weights @ scaler.mean_)
+
+    def as_keras(self, name: str):
+        """The fitted head as a Keras layer (features -> P(class 1)), for exported pipelines."""
+        import keras
+
+        weights, bias = self.linear_weights()
+        layer = keras.layers.Dense(1, activation="sigmoid", name=name)
+        layer.build((None, weights.shape[0]))
+        layer.set_weights([weights[:, None].astype(np.float32), np.array([bias], dtype=np.float32)])
+        return layer
+
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "head.pkl").write_bytes(pickle.dumps(self.pipeline_))
@@ -104,6 +120,47 @@ class DenseHead:
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         """P(class 1) per row."""
         return self.model_.predict(np.asarray(features, dtype=np.float32), batch_size=1024, verbose=0)[:, 0]
+
+    def inference_layers(self) -> list[tuple[np.ndarray, np.ndarray, str]]:
+        """(kernel, bias, activation) of each dense layer for prediction: the standardisation folded into the first
+        one and dropout left out (it is the identity when predicting)."""
+        import keras
+
+        dimension = self.model_.input_shape[-1]
+        mean, scale, layers = np.zeros(dimension), np.ones(dimension), []
+        for layer in self.model_.layers:
+            if isinstance(layer, keras.layers.Normalization):
+                mean = np.reshape(keras.ops.convert_to_numpy(layer.mean), -1)
+                scale = np.maximum(np.sqrt(np.reshape(keras.ops.convert_to_numpy(layer.variance), -1)),
+                                   keras.config.epsilon())
+            elif isinstance(layer, keras.layers.Dense):
+                kernel, bias = layer.get_weights()
+                layers.append((kernel, bias, keras.activations.serialize(layer.activation)))
+        kernel, bias, activation = layers[0]
+        layers[0] = (kernel / scale[:, None], bias - (mean / scale) @ kernel, activation)
+        return layers
+
+    def linear_weights(self) -> tuple[np.ndarray, float] | None:
+        """(weights, bias) on the raw features with P(class 1) = sigmoid(features @ weights + bias); None when a
+        hidden layer makes the head non-linear."""
+        layers = self.inference_layers()
+        if len(layers) != 1:
+            return None
+        kernel, bias, _ = layers[0]
+        return kernel[:, 0], float(bias[0])
+
+    def as_keras(self, name: str):
+        """The fitted head for prediction as a Keras model named ``name`` (features -> P(class 1)), for exports."""
+        import keras
+
+        layers = self.inference_layers()
+        features = keras.Input((layers[0][0].shape[0],), name=f"{name}_features")
+        hidden = features
+        for index, (kernel, bias, activation) in enumerate(layers):
+            dense = keras.layers.Dense(kernel.shape[1], activation=activation, name=f"{name}_dense{index}")
+            hidden = dense(hidden)
+            dense.set_weights([kernel.astype(np.float32), bias.astype(np.float32)])
+        return keras.Model(features, hidden, name=name)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)

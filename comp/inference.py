@@ -43,13 +43,28 @@ def fuse_predictions(scores: dict, predictions: dict[str, np.ndarray]) -> np.nda
     return np.asarray(fused)
 
 
+def finished_scores(run: Run) -> dict:
+    """scores.json of a run that chose its final model."""
+    scores = run.read_json("scores.json")
+    if "final" not in scores:
+        raise CompError(f"{run.path} did not finish training (no final model in scores.json)")
+    return scores
+
+
+def load_fold_heads(run: Run, scores: dict, name: str) -> list:
+    """The fitted head of every fold of model ``name``, in fold order."""
+    model = scores["models"][name]
+    root = run.file("fold_cache", name, model["params_key"])
+    directories = sorted(root.glob("fold*/model"), key=lambda path: int(path.parent.name.removeprefix("fold")))
+    if not directories:
+        raise CompError(f"{root} holds no fold models; was the run trained with this version of comp?")
+    return [HEADS[model["head"]].load(directory) for directory in directories]
+
 
 def predict_feature_heads(run: Run, paths: list[str], *, cache_dir: Path) -> np.ndarray:
     """P(class 1) for ``paths`` from a feature-head run: extract, apply every fold model, fuse."""
     config = run.config()["config"]
-    scores = run.read_json("scores.json")
-    if "final" not in scores:
-        raise CompError(f"{run.path} did not finish training (no final model in scores.json)")
+    scores = finished_scores(run)
     features = extract(paths, feature_requests(config), cache_dir=cache_dir, options=extraction_options(config))
     check_bad_test(features.bad_paths, {})
     layout = feature_set_layout(config)
@@ -57,15 +72,9 @@ def predict_feature_heads(run: Run, paths: list[str], *, cache_dir: Path) -> np.
     predictions = {}
     for name in members:
         model = scores["models"][name]
-        head_class = HEADS[model["head"]]
-        fold_root = run.file("fold_cache", name, model["params_key"])
         views = [stack_columns(features.features, view) for view in layout[model["feature_set"]]]
-        per_fold = []
-        for fold_dir in sorted(fold_root.glob("fold*/model")):
-            head = head_class.load(fold_dir)
-            per_fold.append(np.mean([head.predict_proba(view) for view in views], axis=0))
-        if not per_fold:
-            raise CompError(f"{fold_root} holds no fold models; was the run trained with this version of comp?")
+        per_fold = [np.mean([head.predict_proba(view) for view in views], axis=0)
+                    for head in load_fold_heads(run, scores, name)]
         prediction = np.mean(per_fold, axis=0)
         if model.get("clip"):
             prediction = np.clip(prediction, *model["clip"])

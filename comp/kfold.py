@@ -17,6 +17,7 @@ import numpy as np
 
 from comp.competition import FoldResult, Metric, ModelSpec
 from comp.folds import fold_indices
+from comp.progress import progress_bar
 from comp.runs import write_array, write_json
 
 logger = logging.getLogger("comp.kfold")
@@ -76,20 +77,23 @@ class FoldRunner:
         fold_scores = []
         histories = []
         seen = np.zeros(len(self.labels), dtype=bool)
-        for fold in range(self.n_folds):
-            result = self.fit_fold(spec, params, fold)
-            _, valid_index = fold_indices(self.fold_of_row, fold)
-            valid_prediction = spec.postprocess(np.asarray(result.valid_prediction))
-            if oof is None:
-                # decoded strings (e.g. captcha answers) of any length go in an object array
-                dtype = object if valid_prediction.dtype.kind in "USO" else valid_prediction.dtype
-                oof = np.zeros((len(self.labels),) + valid_prediction.shape[1:], dtype=dtype)
-            oof[valid_index] = valid_prediction
-            test_predictions.append(result.test_prediction)
-            seen[valid_index] = True
-            fold_scores.append(self.metric(self.labels[valid_index], valid_prediction))
-            histories.append(result.history)
-            if after_fold is not None:
-                after_fold(fold, self.metric(self.labels[seen], oof[seen]))
+        with progress_bar(total=self.n_folds, desc=f"{spec.name} folds", unit="fold", leave=False) as bar:
+            for fold in range(self.n_folds):
+                result = self.fit_fold(spec, params, fold)
+                _, valid_index = fold_indices(self.fold_of_row, fold)
+                valid_prediction = spec.postprocess(np.asarray(result.valid_prediction))
+                if oof is None:
+                    # decoded strings (e.g. captcha answers) of any length go in an object array
+                    dtype = object if valid_prediction.dtype.kind in "USO" else valid_prediction.dtype
+                    oof = np.zeros((len(self.labels),) + valid_prediction.shape[1:], dtype=dtype)
+                oof[valid_index] = valid_prediction
+                test_predictions.append(result.test_prediction)
+                seen[valid_index] = True
+                fold_scores.append(self.metric(self.labels[valid_index], valid_prediction))
+                histories.append(result.history)
+                bar.set_postfix_str(f"fold {fold} {self.metric.name} {fold_scores[-1]:.5f}")
+                bar.update(1)
+                if after_fold is not None:
+                    after_fold(fold, self.metric(self.labels[seen], oof[seen]))
         test = spec.postprocess(spec.combine_folds(test_predictions))
         return CrossValidation(oof, test, fold_scores, self.metric(self.labels, oof), histories)

@@ -11,11 +11,14 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import numpy as np
 
 from comp.errors import CompError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @contextlib.contextmanager
@@ -152,6 +155,23 @@ class Run:
 
     def config(self) -> dict:
         return self.read_json("config.json")
+
+    def save_rows(self, dataset) -> None:
+        """``rows.json``: id, path and label of the rows in the order of the OOF and test predictions (for reports)."""
+        def columns(frame, names):
+            saved = {name: frame[name].tolist() for name in names if name in frame}
+            if "path" in saved:  # absolute, so the images are found from any working directory
+                saved["path"] = [os.path.abspath(path) for path in saved["path"]]
+            return saved
+
+        self.write_json("rows.json", {"train": columns(dataset.train, ("id", "path", "label")),
+                                      "test": columns(dataset.test, ("id", "path"))})
+
+    def rows(self) -> dict[str, pd.DataFrame]:
+        """The ``train`` and ``test`` tables saved by ``save_rows``."""
+        import pandas as pd
+
+        return {part: pd.DataFrame(columns) for part, columns in self.read_json("rows.json").items()}
 
     def attach_log(self) -> logging.Handler:
         """Send the ``comp`` logger's records to ``log.txt`` in the run (appending on resume)."""

@@ -61,6 +61,7 @@ def train(competition: Competition, config: dict, *, run: Run) -> dict:
     if dataset.dropped:
         logger.warning("dropped %d unreadable training file(s): %s", len(dataset.dropped), ", ".join(dataset.dropped))
     fold_of_row = load_or_make_folds(run, competition, dataset, config)
+    run.save_rows(dataset)
     labels = dataset.labels
     runner = FoldRunner(fold_of_row=fold_of_row, labels=labels, metric=competition.metric,
                         cache_root=run.file("fold_cache"), seed=seed)
@@ -80,14 +81,14 @@ def train(competition: Competition, config: dict, *, run: Run) -> dict:
                                name=f"{competition.name}.{spec.name}.k{fold_of_row.max() + 1}.s{seed}")
             params = tune(spec, competition=competition, runner=runner, study=study, n_trials=int(config["trials"]),
                           timeout_seconds=timeout, worker=run.id)
-            n_trials = len(study.trials)
+            n_trials, study_name = len(study.trials), study.study_name
         else:
-            params, n_trials = spec.default_params(), 0
+            params, n_trials, study_name = spec.default_params(), 0, None
         result = runner.cross_validate(spec, params)
         run.save_predictions(spec.name, result.oof, result.test)
         models.append(Candidate(spec.name, result.oof, result.test, result.score, result.fold_scores))
         scores["models"][spec.name] = {"score": result.score, "fold_scores": result.fold_scores, "params": params,
-                                       "params_key": params_key(params), "trials": n_trials,
+                                       "params_key": params_key(params), "trials": n_trials, "study": study_name,
                                        "histories": result.histories, "reference": spec.reference,
                                        **spec.describe()}
         run.write_json("scores.json", scores)

@@ -12,6 +12,7 @@ from optuna.trial import TrialState
 from comp.competition import Competition, ModelSpec
 from comp.errors import CompError
 from comp.kfold import FoldRunner
+from comp.progress import progress_bar
 
 logger = logging.getLogger("comp.tune")
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -96,22 +97,27 @@ def tune(
         trial.set_user_attr("seconds", time.perf_counter() - started)
         return result.score
 
-    def log_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        value = "pruned" if trial.state == TrialState.PRUNED else f"{trial.value:.5f}"
-        logger.info("%s trial %d: %s %s", spec.name, trial.number, value, trial.user_attrs.get("params"))
-        if on_trial is not None:
-            on_trial(trial)
-
     finished = len(study.get_trials(deepcopy=False, states=FINISHED))
     remaining = max(0, n_trials - finished)
     if remaining:
-        study.optimize(
-            objective,
-            n_trials=remaining,
-            timeout=timeout_seconds,
-            callbacks=[MaxTrialsCallback(n_trials, states=FINISHED), log_trial],
-            gc_after_trial=False,
-        )
+        with progress_bar(total=remaining, desc=f"{spec.name} trials", unit="trial", log_interval=0) as bar:
+
+            def log_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+                value = "pruned" if trial.state == TrialState.PRUNED else f"{trial.value:.5f}"
+                logger.info("%s trial %d: %s %s", spec.name, trial.number, value, trial.user_attrs.get("params"))
+                if any(t.state == TrialState.COMPLETE for t in study.get_trials(deepcopy=False)):
+                    bar.set_postfix_str(f"best {study.best_value:.5f}")
+                bar.update(1)
+                if on_trial is not None:
+                    on_trial(trial)
+
+            study.optimize(
+                objective,
+                n_trials=remaining,
+                timeout=timeout_seconds,
+                callbacks=[MaxTrialsCallback(n_trials, states=FINISHED), log_trial],
+                gc_after_trial=False,
+            )
     completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not completed:
         raise CompError(f"no trial of {spec.name} completed; raise --trials or --time-budget")

@@ -63,3 +63,64 @@ def install_fake_kaggle(directory: Path, body: str = "") -> Path:
     )
     script.chmod(0o755)
     return script
+
+
+TINY_CAPTCHA_CONFIG = """\
+folds = 2
+trials = 0
+epochs = 1
+steps_per_epoch = 2
+generator_workers = 0
+validation_images = 4
+validation_size = 8
+[crnn]
+conv_widths = "4-8-8"
+dense_units = 8
+gru_units = 8
+gru_layers = 1
+batch_size = 4
+"""
+
+
+def train_demo_run(root: Path, competition: str, data: Path, *flags: str, config: str | None = None) -> Path:
+    """Train ``competition`` on demo ``data`` into ``root/run`` (with ``config`` as a TOML file when given)."""
+    if config is not None:
+        (root / "tiny.toml").write_text(config)
+        flags = ("--config", str(root / "tiny.toml"), *flags)
+    result = run_comp("train", competition, "--data", str(data), *flags, "--out", str(root / "run"),
+                      env={"COMP_CACHE_DIR": str(root / "cache")}, cwd=root)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"{competition}: final" in result.stdout
+    return root / "run"
+
+
+@pytest.fixture(scope="session")
+def dogs_demo_run(tmp_path_factory) -> Path:
+    """One small trained dogs run on demo images (random-weight SqueezeNet, 2 folds, 2 trials), shared by tests."""
+    from competitions.dogs.demo import write_demo
+
+    root = tmp_path_factory.mktemp("dogs_demo")
+    return train_demo_run(root, "dogs", write_demo(root / "data", n=40, seed=0), "--backbones", "squeezenet1_1",
+                          "--weights", "squeezenet1_1=none", "--folds", "2", "--trials", "2")
+
+
+@pytest.fixture(scope="session")
+def captcha_demo_run(tmp_path_factory) -> Path:
+    """One small trained captcha run on demo images (a tiny CRNN, 2 folds, one short epoch), shared by tests."""
+    from competitions.captcha.demo import write_demo
+
+    root = tmp_path_factory.mktemp("captcha_demo")
+    return train_demo_run(root, "captcha", write_demo(root / "data", n=8, seed=0, n_test=3),
+                          config=TINY_CAPTCHA_CONFIG)
+
+
+def report_images(report: Path) -> list:
+    """Every image embedded in a report, decoded (None for one that does not decode)."""
+    import base64
+    import re
+
+    import cv2
+    import numpy as np
+
+    encoded = re.findall(r'src="data:image/png;base64,([^"]+)"', report.read_text(encoding="utf-8"))
+    return [cv2.imdecode(np.frombuffer(base64.b64decode(text), np.uint8), cv2.IMREAD_COLOR) for text in encoded]

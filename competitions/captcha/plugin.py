@@ -141,6 +141,18 @@ class CaptchaCompetition(Competition):
 
         return predict_directory(run, Path(data_dir), Path(out) if out else run.file("predictions.csv"))
 
+    def report_sections(self, run) -> list:
+        """Accuracy per character, the most confused character pairs and a gallery of wrong readings."""
+        from competitions.captcha.report import report_sections
+
+        return report_sections(run)
+
+    def export_model(self, run):
+        """Not one network: the answer is a majority vote over the decoded strings of the fold models."""
+        raise CompError(f"{run.path}: a captcha answer is a majority vote over the strings decoded by each fold's "
+                        f"CRNN, not one network; each fold's network is saved as "
+                        f"fold_cache/<model>/<params>/fold<k>/model/crnn.keras")
+
     def bench(self, data_dir: Path | None = None) -> dict:
         """Prediction images/s at batch 256 with decoding, decoding alone, drawing and training (bench.py)."""
         from competitions.captcha.bench import run_benchmark

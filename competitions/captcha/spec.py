@@ -21,6 +21,7 @@ LEAN_CRNN = {"channels": 1, "downsample": 2, "conv_widths": "16-32-64", "convs_p
              "gru_units": 128, "gru_layers": 2, "dropout": 0.25, "l2": 0.0, "learning_rate": 1e-3,
              "schedule": "cosine", "batch_size": 32, "clipnorm": 5.0}
 SEED_CRNN = {**LEAN_CRNN, "channels": 3, "downsample": 1, "conv_widths": "32-64-128", "schedule": "seed"}
+UNTIL_DEADLINE = 1_000_000  # epochs of a fit with a time limit: the deadline, not the count, ends it
 SEED_REFERENCE = ("seed CRNN: RGB 180x60, conv 32/64/128, dense 128, two BiGRU-128, Adam 1e-3 -> 1e-4 -> 1e-5")
 
 
@@ -31,13 +32,42 @@ def architecture(params: dict) -> dict:
     return arguments
 
 
-def epoch_logger(name: str, seed: int, epochs: int):
-    """A callback logging each epoch's CTC losses, so a long fit shows its progress."""
+def accuracy_clock(images: np.ndarray, expressions: np.ndarray, batch_size: int):
+    """A callback adding, after each epoch, the held-out sequence accuracy and the seconds since training began.
+
+    Both land in the fit's history (``val_sequence_accuracy``, ``elapsed_s``): the accuracy-vs-time curve.
+    """
+    import keras
+
+    from competitions.captcha.model import predict_expressions
+
+    class AccuracyClock(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            if logs is None:
+                return
+            if len(images):
+                logs["val_sequence_accuracy"] = sequence_accuracy(
+                    expressions, predict_expressions(self.model, images, batch_size))
+            logs["elapsed_s"] = time.perf_counter() - self.started
+
+    return AccuracyClock()
+
+
+def epoch_logger(name: str, seed: int, epochs: int | None, minutes: float | None):
+    """A callback logging each epoch's CTC losses and held-out accuracy, so a long fit shows its progress.
+
+    A fit ended by its deadline (``minutes``) shows the minutes trained instead of the epochs left.
+    """
     import keras
 
     def log(epoch, logs):
-        values = " ".join(f"{key} {value:.4f}" for key, value in (logs or {}).items() if "loss" in key)
-        logger.info("%s (seed %d) epoch %d/%d: %s", name, seed, epoch + 1, epochs, values)
+        logs = logs or {}
+        values = " ".join(f"{key} {value:.4f}" for key, value in logs.items() if "loss" in key or "accuracy" in key)
+        done = (f"{logs.get('elapsed_s', 0) / 60:.1f}/{minutes:.1f} min" if minutes else f"{epoch + 1}/{epochs}")
+        logger.info("%s (seed %d) epoch %d (%s): %s", name, seed, epoch + 1, done, values)
 
     return keras.callbacks.LambdaCallback(on_epoch_end=log)
 
@@ -100,15 +130,20 @@ class CrnnSpec(ModelSpec):
             workers=int(self.config.get("generator_workers", 1)))
         model = compile_crnn(build_crnn(**architecture(params), name=self.name.replace("@", "_")),
                              learning_rate=float(params["learning_rate"]), clipnorm=params.get("clipnorm"))
-        epochs, steps = int(self.config["epochs"]), int(self.config["steps_per_epoch"])
+        steps = int(self.config["steps_per_epoch"])
+        # Under --time-budget the fit trains until its share of the budget ends, its schedule run by the clock.
+        epochs = UNTIL_DEADLINE if self.fold_seconds else int(self.config["epochs"])
         schedule = ScheduleAndDeadline(schedule=params["schedule"], base=float(params["learning_rate"]),
                                        total_steps=epochs * steps, time_limit=self.fold_seconds)
         watched = valid_index[:int(self.config.get("validation_images", 256))]
         validation = (images[watched], encode_labels(self.expressions[watched])) if len(watched) else None
+        predict_batch = int(self.config.get("predict_batch_size", 256))
+        minutes = self.fold_seconds / 60 if self.fold_seconds else None
+        callbacks = [schedule, accuracy_clock(images[watched], self.expressions[watched], predict_batch),
+                     epoch_logger(self.name, seed, epochs, minutes)]
         started = time.perf_counter()
         fitted = model.fit(batches, epochs=epochs, steps_per_epoch=steps, validation_data=validation,
-                           validation_batch_size=int(self.config.get("predict_batch_size", 256)), shuffle=False,
-                           callbacks=[schedule, epoch_logger(self.name, seed, epochs)], verbose=0)
+                           validation_batch_size=predict_batch, shuffle=False, callbacks=callbacks, verbose=0)
         seconds = time.perf_counter() - started
         test_prediction = self.predict(model, self.test.get(channels))
         if self.unreadable_test is not None:

@@ -80,6 +80,18 @@ class DogsCompetition(Competition):
                             value_columns=["label"])
         return write_text(out or run.file("predictions.csv"), frame.to_csv(index=False, float_format="%.8g"))
 
+    def report_sections(self, run) -> list:
+        """Calibration before and after clipping, the most confidently wrong images, class activation maps."""
+        from competitions.dogs.report import report_sections
+
+        return report_sections(run)
+
+    def export_model(self, run):
+        """The final model as one network: raw image -> backbones -> every fold head -> fusion -> P(dog)."""
+        from comp.feature_models import pipeline_model
+
+        return pipeline_model(run)
+
     def bench(self, data_dir: Path | None = None) -> dict:
         """Speed and memory figures (see competitions/dogs/bench.py)."""
         from competitions.dogs.bench import run_benchmark

@@ -54,6 +54,6 @@ def test_unknown_flag_lists_the_valid_ones():
 
 
 def test_every_verb_has_help():
-    for verb in ("list", "demo", "data", "train", "predict", "submit", "report", "bench"):
+    for verb in ("list", "demo", "data", "train", "predict", "submit", "report", "export", "bench"):
         result = run_comp(verb, "--help")
         assert result.returncode == 0 and "usage: comp" in result.stdout, verb

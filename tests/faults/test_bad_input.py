@@ -6,6 +6,7 @@ import pytest
 
 from comp import CompError
 from comp.runs import Run
+from competitions.captcha.demo import write_demo as write_captcha_demo
 from competitions.dogs.plugin import DogsCompetition
 from competitions.dogs.reader import read_dataset
 from tests.conftest import run_comp
@@ -114,3 +115,16 @@ def test_kaggle_missing_is_one_line_and_keeps_the_submission(tmp_path):
                       env={"PATH": "/usr/bin:/bin", "KAGGLE_USERNAME": "u", "KAGGLE_KEY": "k"})
     assert "kaggle CLI is not installed" in one_line_error(result)
     assert submission.read_text() == "id,label\n1,0.5\n"
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (lambda lines: lines[:3], "labels.txt line 4 is missing"),
+    (lambda lines: [lines[0], lines[1].split()[0] + "\n", *lines[2:]], "labels.txt line 2"),
+])
+def test_captcha_labels_file_faults_name_the_line(tmp_path, edit, expected):
+    data = write_captcha_demo(tmp_path / "captcha", n=4, seed=0)
+    labels = data / "labels.txt"
+    labels.write_text("".join(edit(labels.read_text().splitlines(True))))
+    line = one_line_error(run_comp("train", "captcha", "--data", str(data), "--out", str(tmp_path / "run"),
+                                   cwd=tmp_path))
+    assert expected in line and str(labels) in line

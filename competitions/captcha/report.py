@@ -1,0 +1,121 @@
+"""The captcha run's own report sections: accuracy per character, the most confused pairs, wrong readings."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from comp import page
+from comp.competition import Section
+from comp.runs import Run
+
+WRONG_IMAGES = 24
+CONFUSED_PAIRS = 15
+MISSING = ""  # the other side of a character that was dropped or added
+
+
+def align(truth: str, reading: str) -> list[tuple[str, str]]:
+    """A least-edits alignment of the two strings as (truth character, read character) pairs; "" marks a gap."""
+    rows, columns = len(truth) + 1, len(reading) + 1
+    cost = np.zeros((rows, columns), dtype=np.int64)
+    cost[:, 0], cost[0, :] = np.arange(rows), np.arange(columns)
+    for i in range(1, rows):
+        for j in range(1, columns):
+            cost[i, j] = min(cost[i - 1, j - 1] + (truth[i - 1] != reading[j - 1]), cost[i - 1, j] + 1,
+                             cost[i, j - 1] + 1)
+    pairs, i, j = [], len(truth), len(reading)
+    while i or j:
+        if i and j and cost[i, j] == cost[i - 1, j - 1] + (truth[i - 1] != reading[j - 1]):
+            pairs.append((truth[i - 1], reading[j - 1]))
+            i, j = i - 1, j - 1
+        elif i and cost[i, j] == cost[i - 1, j] + 1:
+            pairs.append((truth[i - 1], MISSING))
+            i -= 1
+        else:
+            pairs.append((MISSING, reading[j - 1]))
+            j -= 1
+    return pairs[::-1]
+
+
+def character_tallies(truths, readings) -> tuple[Counter, Counter, Counter]:
+    """Occurrences of each true character, how many were read right, and every (truth, read) confusion."""
+    occurrences, right, confusions = Counter(), Counter(), Counter()
+    for truth, reading in zip(truths, readings):
+        for expected, read in align(str(truth), str(reading)):
+            if expected != MISSING:
+                occurrences[expected] += 1
+            if expected == read:
+                right[expected] += 1
+            else:
+                confusions[(expected, read)] += 1
+    return occurrences, right, confusions
+
+
+def shown(character: str) -> str:
+    return character if character != MISSING else "(nothing)"
+
+
+def character_section(occurrences: Counter, right: Counter, model: str) -> Section:
+    from comp import plots
+
+    accuracy = {character: right[character] / count for character, count in sorted(occurrences.items())}
+    rows = [[character, occurrences[character], right[character], f"{value:.3f}"]
+            for character, value in accuracy.items()]
+    body = page.note(f"Each true character of the training images, aligned with {model}'s OOF reading "
+                     f"(least edits); right when read as itself.")
+    if accuracy:
+        body += page.image(plots.bar_chart({f"'{c}'": v for c, v in accuracy.items()}, title="accuracy per character",
+                                           xlabel="share read right", limits=(0, 1)), "accuracy per character")
+    return Section("Accuracy per character", body + page.table(["character", "occurrences", "read right",
+                                                                "accuracy"], rows))
+
+
+def confusion_section(occurrences: Counter, confusions: Counter) -> Section:
+    rows = [[shown(expected), shown(read), count,
+             f"{count / occurrences[expected]:.3f}" if expected != MISSING else "-"]
+            for (expected, read), count in confusions.most_common(CONFUSED_PAIRS)]
+    body = page.table(["true character", "read as", "times", "share of its occurrences"], rows) if rows else \
+        page.note("No character was misread.")
+    return Section("Most confused character pairs", body)
+
+
+def wrong_section(train, truths: np.ndarray, readings: np.ndarray, model: str) -> Section:
+    wrong = np.flatnonzero(truths != readings)
+    cards = []
+    for row in wrong[:WRONG_IMAGES]:
+        pixels = page.read_rgb(train["path"][row])
+        caption = f"image {train['id'][row]}\ntruth: {truths[row]}\nread: {readings[row] or '(nothing)'}"
+        cards.append((page.picture(pixels, f"captcha {train['id'][row]}") if pixels is not None else "(unreadable)",
+                      caption))
+    note = page.note(f"{len(wrong)} of {len(truths)} training images are read wrong by {model} out of fold; "
+                     f"the first {len(cards)} are shown.")
+    return Section("Wrong predictions (OOF)", note + page.gallery(cards))
+
+
+def accuracy_over_time_section(scores: dict) -> Section | None:
+    """Held-out sequence accuracy after each epoch against minutes trained, per fold of every network."""
+    from comp import plots
+
+    images = [page.image(plots.paired_curves(entry["histories"], x="elapsed_s", y="val_sequence_accuracy",
+                                             x_scale=1 / 60, x_label="minutes trained", title=name),
+                         f"accuracy against training time of {name}")
+              for name, entry in scores.get("models", {}).items()
+              if any(history.get("elapsed_s") for history in entry.get("histories", []))]
+    if not images:
+        return None
+    note = page.note("Whole-expression accuracy on the fold's watched held-out images after every epoch "
+                     "(`validation_images` of them), against wall-clock minutes of training.")
+    return Section("Accuracy against training time", note + f'<div class="plots">{"".join(images)}</div>')
+
+
+def report_sections(run: Run) -> list[Section]:
+    scores = run.read_json("scores.json")
+    model = scores["final"]["name"]
+    train = run.rows()["train"]
+    truths = train["label"].to_numpy(dtype=str)
+    readings = run.load_predictions(model)[0].astype(str)
+    occurrences, right, confusions = character_tallies(truths, readings)
+    sections = [accuracy_over_time_section(scores), character_section(occurrences, right, model),
+                confusion_section(occurrences, confusions), wrong_section(train, truths, readings, model)]
+    return [section for section in sections if section is not None]

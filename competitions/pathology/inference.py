@@ -1,0 +1,83 @@
+"""``comp predict pathology``: a finished run's final model applied to new slides, written like its submission.
+
+The maps take the same steps as training's test prediction: every fold network of the final candidate's model
+predicts each slide tile by tile over the test-time views, the fold maps are padded and averaged, stretched so the
+candidate's threshold lands on 0.5, and the masks and CSV are written by the submission's own code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from comp.errors import CompError
+from comp.runs import Run
+from competitions.pathology.plugin import THRESHOLD_SUFFIX, segmentation_spec
+from competitions.pathology.reader import image_files
+from competitions.pathology.scoring import remap_probabilities
+from competitions.pathology.slides import Slides
+from competitions.pathology.spec import NETWORK_FILE
+from competitions.pathology.submission import write_masks_and_csv
+
+NO_THRESHOLD = 0.5  # a plain model's masks mark probability >= 0.5
+
+
+def final_model(scores: dict) -> tuple[str, float]:
+    """(the network model behind the run's final candidate, the threshold it marks that model's probabilities at)."""
+    if "final" not in scores:
+        raise CompError("the run did not finish training (no final model in scores.json)")
+    final = scores["final"]
+    return final["name"].removesuffix(THRESHOLD_SUFFIX), float(final.get("threshold", NO_THRESHOLD))
+
+
+def fold_directories(run: Run, scores: dict, name: str) -> list[Path]:
+    """The saved fold folders (``fold_cache/<model>/<params key>/fold<k>/model``) of model ``name``, in fold order."""
+    root = run.file("fold_cache", name, scores["models"][name]["params_key"])
+    directories = sorted(root.glob("fold*/model"), key=lambda path: int(path.parent.name.removeprefix("fold")))
+    if not directories:
+        raise CompError(f"{root} holds no saved fold model of {name}")
+    return directories
+
+
+def load_network(directory: Path):
+    """One fold's saved segmenter, with the custom layers it may hold registered first."""
+    import keras
+
+    from comp.export import register_custom_layers
+    from competitions.pathology.models import edge_padding_class
+
+    path = directory / NETWORK_FILE
+    if not path.is_file():
+        raise CompError(f"the fold network {path} is missing")
+    register_custom_layers()
+    edge_padding_class()
+    return keras.models.load_model(path, compile=False)
+
+
+def slide_paths(data_dir: Path) -> list[Path]:
+    """DIR/image/*.tiff when DIR has an image/ folder, else DIR/*.tiff; CompError when there is none."""
+    if not data_dir.is_dir():
+        raise CompError(f"data directory {data_dir} does not exist")
+    image_dir = data_dir / "image" if (data_dir / "image").is_dir() else data_dir
+    paths = image_files(image_dir)
+    if not paths:
+        raise CompError(f"no TIFF images in {image_dir} (expected DIR/image/*.tiff or DIR/*.tiff)")
+    return paths
+
+
+def predict_directory(run: Run, data_dir: Path, out: Path) -> Path:
+    """Write ``out`` (id,cancer_probability,cancer_fraction) and ``<out stem>_masks/<id>.png`` beside it."""
+    config = run.config()["config"]
+    scores = run.read_json("scores.json")
+    name, threshold = final_model(scores)
+    paths = slide_paths(data_dir)
+    slides = Slides.load(paths)
+    spec = segmentation_spec(name, scores["models"][name]["params"], config, Slides.load([]), slides)
+    rows = np.arange(len(slides))
+    fold_maps = [spec.pad_maps(spec.predict_maps(load_network(directory), slides, rows))
+                 for directory in fold_directories(run, scores, name)]
+    maps = remap_probabilities(spec.combine_folds(fold_maps), threshold)
+    return write_masks_and_csv(out, out.parent / f"{out.stem}_masks", [path.stem for path in paths], maps,
+                               slides.sizes, output_scale=spec.output_geometry.scale,
+                               smoothing_sigma=float(config.get("smoothing_sigma", 2.0)))

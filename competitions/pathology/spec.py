@@ -1,0 +1,206 @@
+"""Segmentation networks as model specs of the shared k-fold loop.
+
+Each fold trains on random augmented tiles of its training slides and predicts whole slides with overlapping
+tiles and flip/rot90 views. The held-out rows' prediction is a (2, BINS) probability histogram per slide,
+split by the pixel truth at the original size (see scoring.py), so the runner scores pixel F1 over all pixels
+exactly; the test prediction is each slide's probability map at the competition's output scale, zero-padded to
+one common shape, and the fold maps are averaged. Each fold also keeps the maps of a few held-out slides beside its
+network (``held_out_<row>.npy``), for the report's outlines.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from comp.competition import FoldResult, ModelSpec
+from comp.runs import write_array
+from competitions.pathology.masks import resize_image
+from competitions.pathology.scoring import probability_histogram
+from competitions.pathology.slides import Geometry, Slides
+from competitions.pathology.tiles import predict_with_views
+
+logger = logging.getLogger("comp.pathology")
+SEED_LEARNING_RATES = (1e-3, 1e-4, 1e-5)
+SEED_L2 = (1e-2, 1e-6)
+SEED_BATCH_SIZES = (2, 4, 8)
+HELD_OUT_SAMPLES = 2  # held-out probability maps kept per fold for the report's outlines
+NETWORK_FILE = "segmenter.keras"
+TRAINING_DEFAULTS = {"learning_rate": 1e-3, "l2": 1e-6, "batch_size": 8, "epochs": 8, "steps_per_epoch": 40,
+                     "loss": "crossentropy", "dice_weight": 1.0, "colour_jitter": 0.0, "scale_change": 0.2}
+DEFAULT_PARAMS = {
+    "unet": {**TRAINING_DEFAULTS, "tile": 160, "widths": "16-32-64-128", "dropout": 0.1},
+    "fcn8s": {**TRAINING_DEFAULTS, "tile": 160, "backbone": "squeezenet1_1"},
+    "seed_fcn8s": {**TRAINING_DEFAULTS, "size": 256, "backbone": "squeezenet1_1"},
+}
+
+
+@dataclass
+class FittedSegmenter:
+    """A fold's trained network and the probability maps (output scale) of a few of its held-out slides by row."""
+
+    network: object
+    held_out_maps: dict[int, np.ndarray]
+
+
+def held_out_sample(valid_index: np.ndarray, count: int = HELD_OUT_SAMPLES) -> np.ndarray:
+    """Up to ``count`` held-out rows spread evenly over the fold (first, ..., last): a cheap, seed-free sample."""
+    if not len(valid_index):
+        return valid_index
+    positions = np.unique(np.linspace(0, len(valid_index) - 1, min(count, len(valid_index))).round().astype(int))
+    return valid_index[positions]
+
+
+def map_canvas(sizes: list[tuple[int, int]]) -> tuple[int, int]:
+    """(height, width) of the zero-padded array holding every map of ``sizes``."""
+    return max(size[0] for size in sizes), max(size[1] for size in sizes)
+
+
+class SegmentationSpec(ModelSpec):
+    """One network recipe (``network``: "unet" or "fcn8s") at one geometry (tiles at a scale, or whole images)."""
+
+    def __init__(self, *, name: str, network: str, params: dict, train: Slides, test: Slides, config: dict,
+                 geometry: Geometry, output_scale: float, tunable: bool = True, reference: str | None = None):
+        self.name = name
+        self.network = network
+        self.params = params
+        self.train, self.test = train, test
+        self.config = config
+        self.geometry = geometry
+        self.output_geometry = Geometry(scale=output_scale)
+        self.tunable = tunable
+        self.reference = reference
+        self.tile = geometry.size if geometry.size is not None else int(params["tile"])
+        self.views = tuple(config.get("tta_views") or ("identity",))
+
+    def default_params(self) -> dict:
+        return dict(self.params)
+
+    def search_space(self, trial) -> dict:
+        """The seed's grid: learning rate 1e-5..1e-3 (log), L2 in {1e-2, 1e-6}, batch size in {2, 4, 8}."""
+        return {**self.params,
+                "learning_rate": trial.suggest_float("learning_rate", min(SEED_LEARNING_RATES),
+                                                     max(SEED_LEARNING_RATES), log=True),
+                "l2": trial.suggest_categorical("l2", list(SEED_L2)),
+                "batch_size": trial.suggest_categorical("batch_size", list(SEED_BATCH_SIZES))}
+
+    def build(self, params: dict, seed: int):
+        """The compiled network for ``params``."""
+        import keras
+
+        from competitions.pathology.models import build_fcn8s, build_unet, segmentation_loss
+
+        if self.network == "unet":
+            widths = tuple(int(width) for width in str(params["widths"]).split("-"))
+            model = build_unet(tile=self.tile, widths=widths, l2=float(params["l2"]),
+                               dropout=float(params.get("dropout", 0.0)))
+        elif self.network == "fcn8s":
+            backbone = str(params["backbone"])
+            weights = (self.config.get("weights") or {}).get(backbone, "imagenet")
+            model = build_fcn8s(backbone, tile=self.tile, l2=float(params["l2"]), weights=weights, seed=seed)
+        else:
+            raise ValueError(f"unknown network {self.network!r}; use 'unet' or 'fcn8s'")
+        steps = int(params["epochs"]) * int(params["steps_per_epoch"])
+        schedule = keras.optimizers.schedules.CosineDecay(float(params["learning_rate"]), max(1, steps), alpha=0.05)
+        model.compile(optimizer=keras.optimizers.Adam(schedule),
+                      loss=segmentation_loss(str(params.get("loss", "crossentropy")),
+                                             float(params.get("dice_weight", 1.0))))
+        return model
+
+    def predict_maps(self, model, slides: Slides, rows: np.ndarray) -> list[np.ndarray]:
+        """Positive-class probability of every pixel of slides ``rows`` at the output scale (float32)."""
+        images = slides.images(self.geometry)
+        batch_size = int(self.config.get("predict_batch_size", 16))
+
+        def predict(batch):
+            return model.predict_on_batch(batch)[..., 1]
+
+        maps = []
+        for row in rows:
+            probabilities = predict_with_views(images[row], predict, tile=self.tile, views=self.views,
+                                               overlap=float(self.config.get("tile_overlap", 0.5)),
+                                               batch_size=batch_size)
+            size = self.output_geometry.working_size(slides.sizes[row])
+            probabilities = probabilities[..., 0].astype(np.float32)
+            maps.append(np.clip(resize_image(probabilities, size), 0, 1))
+        return maps
+
+    def histograms(self, maps: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
+        """(len(rows), 2, BINS) histograms of the maps brought to the original size, split by the true mask."""
+        return np.stack([probability_histogram(resize_image(probabilities, self.train.sizes[row]),
+                                               self.train.truth(row))
+                         for probabilities, row in zip(maps, rows)])
+
+    def fit_fold(self, params: dict, train_index: np.ndarray, valid_index: np.ndarray, *, seed: int) -> FoldResult:
+        import keras
+
+        from competitions.pathology.augment import TileSampler
+        from competitions.pathology.batches import TileBatches
+
+        keras.utils.set_random_seed(seed)
+        images, masks = self.train.images(self.geometry), self.train.masks(self.geometry)
+        sampler = TileSampler([images[row] for row in train_index], [masks[row] for row in train_index],
+                              tile=self.tile, seed=seed, colour_jitter=float(params.get("colour_jitter", 0.0)),
+                              scale_change=float(params.get("scale_change", 0.2)))
+        model = self.build(params, seed)
+        epochs, steps = int(params["epochs"]), int(params["steps_per_epoch"])
+        batches = TileBatches(sampler, batch_size=int(params["batch_size"]))
+        started = time.perf_counter()
+        fitted = model.fit(batches, epochs=epochs, steps_per_epoch=steps, verbose=0, shuffle=False,
+                           callbacks=[epoch_logger(self.name, seed, epochs)])
+        train_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        valid_maps = self.predict_maps(model, self.train, valid_index)
+        valid_prediction = self.histograms(valid_maps, valid_index)
+        test_prediction = self.pad_maps(self.predict_maps(model, self.test, np.arange(len(self.test))))
+        sample = set(held_out_sample(valid_index).tolist())
+        kept = {int(row): probabilities for row, probabilities in zip(valid_index, valid_maps) if row in sample}
+        history = {key: [float(value) for value in values] for key, values in fitted.history.items()}
+        history.update(train_seconds=round(train_seconds, 2), predict_seconds=round(time.perf_counter() - started, 2),
+                       train_tiles_per_s=round(epochs * steps * int(params["batch_size"]) / max(train_seconds, 1e-9), 1))
+        logger.info("%s (seed %d): trained %.0f s, predicted %.0f s", self.name, seed, history["train_seconds"],
+                    history["predict_seconds"])
+        return FoldResult(valid_prediction, test_prediction, FittedSegmenter(model, kept), history)
+
+    def pad_maps(self, maps: list[np.ndarray]) -> np.ndarray:
+        """The test maps zero-padded into one (n, H, W) float16 array (an empty (0, 1, 1) when there are none)."""
+        if not maps:
+            return np.zeros((0, 1, 1), dtype=np.float16)
+        height, width = map_canvas([probabilities.shape for probabilities in maps])
+        canvas = np.zeros((len(maps), height, width), dtype=np.float16)
+        for row, probabilities in enumerate(maps):
+            canvas[row, :probabilities.shape[0], :probabilities.shape[1]] = probabilities
+        return canvas
+
+    def combine_folds(self, test_predictions: list[np.ndarray]) -> np.ndarray:
+        """The fold models' test maps averaged (in float32, stored as float16)."""
+        total = np.zeros(test_predictions[0].shape, dtype=np.float32)
+        for prediction in test_predictions:
+            total += prediction
+        return (total / len(test_predictions)).astype(np.float16)
+
+    def save_model(self, model: FittedSegmenter, directory: Path) -> None:
+        """The fold's network as ``segmenter.keras`` and its sampled held-out maps as float16 ``held_out_<row>.npy``."""
+        directory.mkdir(parents=True, exist_ok=True)
+        model.network.save(directory / NETWORK_FILE)
+        for row, probabilities in model.held_out_maps.items():
+            write_array(directory / f"held_out_{row}.npy", probabilities.astype(np.float16))
+
+    def describe(self) -> dict:
+        geometry = (f"whole image at {self.geometry.size}x{self.geometry.size}" if self.geometry.size is not None
+                    else f"{self.tile}px tiles at scale {self.geometry.scale}")
+        return {"network": self.network, "input": geometry, "test_time_views": list(self.views)}
+
+
+def epoch_logger(name: str, seed: int, epochs: int):
+    """A callback logging each epoch's loss, so a long fit shows its progress."""
+    import keras
+
+    def log(epoch, logs):
+        logger.info("%s (seed %d) epoch %d/%d: loss %.4f", name, seed, epoch + 1, epochs, (logs or {}).get("loss", 0))
+
+    return keras.callbacks.LambdaCallback(on_epoch_end=log)
