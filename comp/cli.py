@@ -16,7 +16,14 @@ logger = logging.getLogger("comp")
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """argparse whose usage errors are one line on stderr that lists the valid flags."""
+    """argparse whose usage errors are one line on stderr that lists the valid flags.
+
+    Abbreviated flags are refused: a typo such as ``--fold`` must not silently become ``--folds``.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:
         flags = sorted({option for action in self._actions for option in action.option_strings

@@ -21,6 +21,13 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+def _umask() -> int:
+    """The process umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it over ``path`` only if the block succeeds.
@@ -37,6 +44,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     temporary_path = Path(temporary)
     try:
         yield temporary_path
+        if temporary_path.is_file():  # mkstemp makes files private (0600); give them the usual umask mode
+            os.chmod(temporary_path, 0o666 & ~_umask())
         os.replace(temporary_path, target)
     except OSError as error:
         raise CompError(f"cannot write {target}: {error.strerror or error}") from error

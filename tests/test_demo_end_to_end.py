@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from comp.registry import list_competitions
 from tests.conftest import REPO_ROOT, run_comp
 
 
@@ -17,6 +18,8 @@ def test_make_demo_trains_every_competition_and_its_run_predicts_reports_and_sub
     demo = subprocess.run(["make", "demo"], cwd=REPO_ROOT, env=environment, capture_output=True, text=True,
                           timeout=1500)
     assert demo.returncode == 0, demo.stderr[-3000:]
+    for name in list_competitions():  # one summary row per registered competition: metric, OOF, model, file
+        assert re.search(rf"^{name}\s+\w+\s+[\d.]+\s+\S+\s+\S+$", demo.stdout, re.MULTILINE), (name, demo.stdout)
     row = re.search(r"^dogs\s+log_loss\s+([\d.]+)\s+(\S+)\s+(\S+\.csv)$", demo.stdout, re.MULTILINE)
     assert row, demo.stdout
     oof, submission_copy = float(row.group(1)), REPO_ROOT / row.group(3)

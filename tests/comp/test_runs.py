@@ -45,3 +45,12 @@ def test_run_directories_are_named_by_time_and_id_and_refuse_reuse(tmp_path):
         Run.create(tmp_path, "dogs", out=run.path)
     with pytest.raises(CompError, match="not a run directory"):
         Run.open(run.path)
+
+
+def test_written_files_get_the_usual_permissions_not_private_temporary_ones(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        path = write_text(tmp_path / "report.html", "<html></html>")
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == 0o644  # readable by others, like any file the user writes

@@ -103,6 +103,15 @@ def test_unknown_backbone_lists_the_valid_ones(tmp_path, dogs_data):
     assert "unknown backbone 'resnet5'" in line and "resnet50" in line and "squeezenet1_1" in line
 
 
+@pytest.mark.parametrize("arguments, expected", [
+    (["train", "dogz", "--data", "."], ["unknown competition 'dogz'", "captcha, dogs, pathology"]),
+    (["train", "dogs", "--data", ".", "--fold", "3"], ["unrecognized arguments: --fold", "--folds", "--trials"]),
+])
+def test_unknown_competition_or_flag_lists_the_valid_choices(arguments, expected):
+    line = one_line_error(run_comp(*arguments))
+    assert all(text in line for text in expected), line
+
+
 def test_debug_shows_the_traceback(dogs_data):
     result = run_comp("--debug", "train", "dogs", "--data", str(dogs_data / "absent"))
     assert result.returncode != 0 and "Traceback" in result.stderr and "CompError" in result.stderr
