@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 
 from comp.competition import Competition, TrainingContext
-from comp.config import provenance
 from comp.errors import CompError
 from comp.fusion import Candidate
 from comp.kfold import FoldRunner, params_key

@@ -21,7 +21,7 @@ def finished_run(root, score):
 
 
 def test_submit_uploads_the_newest_run_with_a_message_naming_it(tmp_path):
-    older = finished_run(tmp_path, 0.2)
+    finished_run(tmp_path, 0.2)  # an older run, which must not be the one uploaded
     newer = finished_run(tmp_path, 0.1)
     fake_bin = tmp_path / "bin"
     install_fake_kaggle(fake_bin)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import errno
 import io
 import json
 import os
 import shutil
-import sys
 import zipfile
 from pathlib import Path
 
@@ -102,30 +100,6 @@ def test_second_save_never_overwrites_the_copy(tmp_path):
     assert (second.name, third.name) == ("r1-2.csv", "r1-3.csv")
     assert first.read_bytes() == first_bytes
     assert second.read_bytes() != first_bytes
-
-
-def test_failed_write_leaves_previous_submission_intact(tmp_path, monkeypatch):
-    arguments = dict(run_dir=tmp_path / "run", competition="dogs", run_id="r1", submissions_root=tmp_path / "subs")
-    run_file, _ = submit.save_submission(frame(), **arguments)
-    before = run_file.read_bytes()
-
-    def disk_full(*args, **kwargs):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    monkeypatch.setattr(os, "replace", disk_full)
-    with pytest.raises(CompError, match=r"cannot write .*submission\.csv: No space left on device"):
-        submit.save_submission(frame(labels=(0.9, 0.9, 0.9)), **arguments)
-    assert run_file.read_bytes() == before
-    assert [path.name for path in run_file.parent.iterdir()] == ["submission.csv"]
-
-
-def test_unwritable_submissions_root_is_named(tmp_path):
-    blocker = tmp_path / "subs"
-    blocker.write_text("a file where a directory should be")
-    with pytest.raises(CompError, match="cannot write .*subs"):
-        submit.save_submission(
-            frame(), run_dir=tmp_path / "run", competition="dogs", run_id="r1", submissions_root=blocker
-        )
 
 
 # --- kaggle CLI -----------------------------------------------------------------------------------
