@@ -111,13 +111,24 @@ def tune(
                 if on_trial is not None:
                     on_trial(trial)
 
-            study.optimize(
-                objective,
-                n_trials=remaining,
-                timeout=timeout_seconds,
-                callbacks=[MaxTrialsCallback(n_trials, states=FINISHED), log_trial],
-                gc_after_trial=False,
-            )
+            deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
+            while remaining > 0 and (deadline is None or time.monotonic() < deadline):
+                try:
+                    study.optimize(
+                        objective,
+                        n_trials=remaining,
+                        timeout=None if deadline is None else deadline - time.monotonic(),
+                        callbacks=[MaxTrialsCallback(n_trials, states=FINISHED), log_trial],
+                        gc_after_trial=False,
+                    )
+                    break
+                except ValueError as error:
+                    # SQLite has no row locks: two workers can both take one queued trial; the second to
+                    # finish it is refused ("Cannot tell a COMPLETE trial") and simply carries on.
+                    if not str(error).startswith("Cannot tell a"):
+                        raise
+                    logger.info("%s: %s (another worker finished it first); continuing", spec.name, error)
+                remaining = max(0, n_trials - len(study.get_trials(deepcopy=False, states=FINISHED)))
     completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not completed:
         raise CompError(f"no trial of {spec.name} completed; raise --trials or --time-budget")
