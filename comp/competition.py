@@ -89,6 +89,9 @@ class ModelSpec:
     name: str = ""
     tunable: bool = True
     reference: str | None = None  # a baseline's label (e.g. "seed recipe"): the report compares it with the final
+    # Set by the tuner during an Optuna trial: ``epoch_loss_reporter(epoch, validation_loss)`` returns True when
+    # the trial should stop (pruned); networks trained by epochs call it so bad trials end early.
+    epoch_loss_reporter: Callable[[int, float], bool] | None = None
 
     def default_params(self) -> dict:
         """Parameters of the first trial (and of the only one when ``tunable`` is False)."""

@@ -16,6 +16,7 @@ from comp.progress import progress_bar
 
 logger = logging.getLogger("comp.tune")
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+EPOCH_STEPS = 100_000  # per-epoch reports of fold f use steps EPOCH_STEPS * (f + 1) + epoch
 
 
 def open_storage(url: str, *, attempts: int = 5) -> optuna.storages.RDBStorage:
@@ -86,13 +87,26 @@ def tune(
         trial.set_user_attr("worker", worker)
         trial.set_user_attr("params", params)
         started = time.perf_counter()
+        folds_done = 0
 
         def report(fold: int, running_score: float) -> None:
+            nonlocal folds_done
+            folds_done = fold + 1
             trial.report(running_score, fold)
             if trial.should_prune():
                 raise optuna.TrialPruned(f"fold {fold}: running score {running_score:.5f}")
 
-        result = runner.cross_validate(spec, params, after_fold=report)
+        def report_epoch_loss(epoch: int, loss: float) -> bool:
+            # steps apart from the fold steps (0..k-1); the loss signed so that larger is better when maximising
+            trial.report(-loss if study.direction == optuna.study.StudyDirection.MAXIMIZE else loss,
+                         EPOCH_STEPS * (folds_done + 1) + epoch)
+            return trial.should_prune()
+
+        spec.epoch_loss_reporter = report_epoch_loss
+        try:
+            result = runner.cross_validate(spec, params, after_fold=report)
+        finally:
+            spec.epoch_loss_reporter = None
         trial.set_user_attr("fold_scores", result.fold_scores)
         trial.set_user_attr("seconds", time.perf_counter() - started)
         return result.score

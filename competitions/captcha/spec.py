@@ -56,6 +56,22 @@ def accuracy_clock(images: np.ndarray, expressions: np.ndarray, batch_size: int)
     return AccuracyClock()
 
 
+def prune_on_validation_loss(reporter):
+    """A callback passing each epoch's validation CTC loss to the tuner; it stops the fit when told to prune
+    (``pruned_at`` then holds the epoch), so the spec can end the Optuna trial once Keras has cleaned up."""
+    import keras
+
+    class PruneOnValidationLoss(keras.callbacks.Callback):
+        pruned_at: int | None = None
+
+        def on_epoch_end(self, epoch, logs=None):
+            if logs and "val_loss" in logs and reporter(epoch, float(logs["val_loss"])):
+                self.pruned_at = epoch
+                self.model.stop_training = True
+
+    return PruneOnValidationLoss()
+
+
 def epoch_logger(name: str, seed: int, epochs: int | None, minutes: float | None):
     """A callback logging each epoch's CTC losses and held-out accuracy, so a long fit shows its progress.
 
@@ -141,10 +157,17 @@ class CrnnSpec(ModelSpec):
         minutes = self.fold_seconds / 60 if self.fold_seconds else None
         callbacks = [schedule, accuracy_clock(images[watched], self.expressions[watched], predict_batch),
                      epoch_logger(self.name, seed, epochs, minutes)]
+        pruning = prune_on_validation_loss(self.epoch_loss_reporter) if self.epoch_loss_reporter else None
+        if pruning is not None and validation is not None:
+            callbacks.append(pruning)
         started = time.perf_counter()
         fitted = model.fit(batches, epochs=epochs, steps_per_epoch=steps, validation_data=validation,
                            validation_batch_size=predict_batch, shuffle=False, callbacks=callbacks, verbose=0)
         seconds = time.perf_counter() - started
+        if pruning is not None and pruning.pruned_at is not None:
+            import optuna
+
+            raise optuna.TrialPruned(f"{self.name}: validation CTC loss after epoch {pruning.pruned_at + 1}")
         test_prediction = self.predict(model, self.test.get(channels))
         if self.unreadable_test is not None:
             test_prediction[self.unreadable_test] = ""
