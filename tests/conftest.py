@@ -82,6 +82,12 @@ batch_size = 4
 """
 
 
+@pytest.fixture
+def cache_env(tmp_path):
+    """Environment for a ``comp`` subprocess with its own feature cache in the test's directory."""
+    return {"COMP_CACHE_DIR": str(tmp_path / "cache")}
+
+
 def train_demo_run(root: Path, competition: str, data: Path, *flags: str, config: str | None = None) -> Path:
     """Train ``competition`` on demo ``data`` into ``root/run`` (with ``config`` as a TOML file when given)."""
     if config is not None:

@@ -29,11 +29,6 @@ def fast_config(tmp_path):
     return path
 
 
-@pytest.fixture
-def cache_env(tmp_path):
-    return {"COMP_CACHE_DIR": str(tmp_path / "cache")}
-
-
 def corrupt_images(folder, names, real_image):
     """A truncated JPEG, a zero-byte file and a text file named .jpg, under the given names."""
     truncated, empty, text = (folder / name for name in names)

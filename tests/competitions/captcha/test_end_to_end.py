@@ -16,11 +16,6 @@ def tiny_config(tmp_path):
     return path
 
 
-@pytest.fixture
-def cache_env(tmp_path):
-    return {"COMP_CACHE_DIR": str(tmp_path / "cache")}
-
-
 def test_train_on_labelled_images_then_predict_gives_the_submissions_answers(tmp_path, tiny_config, cache_env):
     data = write_demo(tmp_path / "data", n=8, seed=0, n_test=3)
     run_dir = tmp_path / "run"
