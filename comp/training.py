@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import random
+import sys
 import time
 from pathlib import Path
 
@@ -20,12 +22,16 @@ logger = logging.getLogger("comp.train")
 
 
 def seed_everything(seed: int) -> None:
-    """Fix Python, NumPy and TensorFlow seeds and make TensorFlow ops deterministic, so reruns score the same."""
-    import keras
-    import tensorflow as tf
+    """Fix the Python and NumPy seeds and make TensorFlow ops deterministic, so reruns score the same.
 
-    keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    TensorFlow is not imported for this (``TF_DETERMINISTIC_OPS`` is read when it first runs an op): a warm-cache
+    run of scikit-learn heads never needs it. Every Keras fit seeds TensorFlow itself with its fold's seed.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    os.environ["TF_DETERMINISTIC_OPS"] = "1"
+    if "tensorflow" in sys.modules:
+        sys.modules["tensorflow"].config.experimental.enable_op_determinism()
 
 
 def default_cache_dir() -> Path:

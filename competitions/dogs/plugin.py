@@ -96,7 +96,7 @@ class DogsCompetition(Competition):
         """Speed and memory figures (see competitions/dogs/bench.py)."""
         from competitions.dogs.bench import run_benchmark
 
-        return run_benchmark(data_dir)
+        return run_benchmark(data_dir, self.default_config())
 
     def demo(self, out_dir: Path, n: int, seed: int) -> Path:
         return write_demo(out_dir, n=n, seed=seed)

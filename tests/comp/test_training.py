@@ -14,7 +14,7 @@ from comp.config import resolve_config
 from comp.runs import Run
 from comp.training import train
 from comp.tune import open_storage, open_study, tune
-from tests.conftest import run_comp
+from tests.conftest import TOY_PLUGIN_SOURCE, run_comp
 
 
 def toy_config(tmp_path, data, **overrides):
@@ -135,3 +135,31 @@ def test_time_budget_ends_tuning_early_and_keeps_the_best_trial(tmp_path, toy_co
     trials = scores["models"]["logistic"]["trials"]
     assert 1 < trials < 100_000
     assert scores["models"]["logistic"]["score"] <= scores["models"]["first_coordinate"]["score"]
+
+
+def test_training_scikit_learn_models_never_imports_tensorflow_yet_asks_it_for_deterministic_ops(tmp_path):
+    # A warm-cache run of logistic heads starts in about a second instead of paying TensorFlow's import;
+    # whatever imports TensorFlow later (a Keras head, a report's activation maps) still gets deterministic ops.
+    script = f"""
+import sys
+sys.path.insert(0, {str(TOY_PLUGIN_SOURCE)!r})
+from comp_toy_plugin import ToyCompetition
+from comp.config import resolve_config
+from comp.runs import Run
+from comp.training import train
+competition = ToyCompetition()
+data = competition.demo({str(tmp_path / 'data')!r}, n=60, seed=1)
+config = resolve_config({{}}, flags={{"data": str(data), "folds": 3, "trials": 2, "seed": 7,
+                                     "runs_root": {str(tmp_path / 'runs')!r},
+                                     "submissions_root": {str(tmp_path / 'submissions')!r}}})
+train(competition, config, run=Run.create({str(tmp_path / 'runs')!r}, "toy"))
+print("tensorflow imported:", "tensorflow" in sys.modules)
+from tensorflow.python.framework import config as tensorflow_config
+print("deterministic ops:", tensorflow_config.is_op_determinism_enabled())
+"""
+    environment = {key: value for key, value in os.environ.items() if key != "TF_DETERMINISTIC_OPS"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "tensorflow imported: False" in result.stdout
+    assert "deterministic ops: True" in result.stdout
