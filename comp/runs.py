@@ -22,7 +22,14 @@ if TYPE_CHECKING:
 
 
 def _umask() -> int:
-    """The process umask (read by setting it and putting it back)."""
+    """The process umask, read from /proc where it is shown (Linux): setting it to read it, the only portable way,
+    changes it for every thread for an instant, so a file another thread creates then could get the wrong mode."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
     mask = os.umask(0o022)
     os.umask(mask)
     return mask

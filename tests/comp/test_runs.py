@@ -47,10 +47,19 @@ def test_run_directories_are_named_by_time_and_id_and_refuse_reuse(tmp_path):
         Run.open(run.path)
 
 
-def test_written_files_get_the_usual_permissions_not_private_temporary_ones(tmp_path):
-    previous = os.umask(0o022)
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640)])
+def test_written_files_get_the_usual_permissions_not_private_temporary_ones(tmp_path, umask, mode):
+    previous = os.umask(umask)
     try:
         path = write_text(tmp_path / "report.html", "<html></html>")
     finally:
         os.umask(previous)
-    assert path.stat().st_mode & 0o777 == 0o644  # readable by others, like any file the user writes
+    assert path.stat().st_mode & 0o777 == mode  # readable as the user's umask says, like any file they write
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="the umask is shown in /proc on Linux only")
+def test_writing_a_file_never_changes_the_umask_other_threads_share(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(os, "umask", lambda mask: calls.append(mask))
+    write_text(tmp_path / "scores.json", "{}")
+    assert calls == []
