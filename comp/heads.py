@@ -13,7 +13,36 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 
-class LogisticHead:
+class InferenceLayers:
+    """A fitted head seen as the dense layers it applies when predicting, for class activation maps and exports.
+
+    Each head implements ``inference_layers()``: (kernel, bias, activation) per dense layer, on the raw features.
+    """
+
+    def linear_weights(self) -> tuple[np.ndarray, float] | None:
+        """(weights, bias) on the raw features with P(class 1) = sigmoid(features @ weights + bias); None when a
+        hidden layer makes the head non-linear."""
+        layers = self.inference_layers()
+        if len(layers) != 1:
+            return None
+        kernel, bias, _ = layers[0]
+        return kernel[:, 0], float(bias[0])
+
+    def as_keras(self, name: str):
+        """The fitted head for prediction as a Keras model named ``name`` (features -> P(class 1)), for exports."""
+        import keras
+
+        layers = self.inference_layers()
+        features = keras.Input((layers[0][0].shape[0],), name=f"{name}_features")
+        hidden = features
+        for index, (kernel, bias, activation) in enumerate(layers):
+            dense = keras.layers.Dense(kernel.shape[1], activation=activation, name=f"{name}_dense{index}")
+            hidden = dense(hidden)
+            dense.set_weights([kernel.astype(np.float32), bias.astype(np.float32)])
+        return keras.Model(features, hidden, name=name)
+
+
+class LogisticHead(InferenceLayers):
     """Standardised features -> L2 logistic regression; the strong cheap baseline on bottleneck features.
 
     Fitting uses one BLAS thread: L-BFGS makes many small matrix-vector products, and waking a BLAS thread pool for
@@ -34,21 +63,12 @@ class LogisticHead:
         """P(class 1) per row."""
         return self.pipeline_.predict_proba(features)[:, 1]
 
-    def linear_weights(self) -> tuple[np.ndarray, float]:
-        """(weights, bias) on the raw features: P(class 1) = sigmoid(features @ weights + bias)."""
+    def inference_layers(self) -> list[tuple[np.ndarray, np.ndarray, str]]:
+        """The one sigmoid layer on the raw features, the standardisation folded in (see ``InferenceLayers``)."""
         scaler, logistic = self.pipeline_[0], self.pipeline_[-1]
         weights = logistic.coef_[0] / scaler.scale_
-        return weights, float(logistic.intercept_[0] - weights @ scaler.mean_)
-
-    def as_keras(self, name: str):
-        """The fitted head as a Keras layer (features -> P(class 1)), for exported pipelines."""
-        import keras
-
-        weights, bias = self.linear_weights()
-        layer = keras.layers.Dense(1, activation="sigmoid", name=name)
-        layer.build((None, weights.shape[0]))
-        layer.set_weights([weights[:, None].astype(np.float32), np.array([bias], dtype=np.float32)])
-        return layer
+        bias = logistic.intercept_[0] - weights @ scaler.mean_
+        return [(weights[:, None], np.array([bias]), "sigmoid")]
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -61,7 +81,7 @@ class LogisticHead:
         return head
 
 
-class DenseHead:
+class DenseHead(InferenceLayers):
     """The seed's Keras head: dropout -> (optional hidden ReLU layer) -> dense sigmoid, Adam, optional L2.
 
     ``standardize`` adds a Normalization layer adapted on the training rows (off in the seed recipe).
@@ -145,28 +165,6 @@ class DenseHead:
         kernel, bias, activation = layers[0]
         layers[0] = (kernel / scale[:, None], bias - (mean / scale) @ kernel, activation)
         return layers
-
-    def linear_weights(self) -> tuple[np.ndarray, float] | None:
-        """(weights, bias) on the raw features with P(class 1) = sigmoid(features @ weights + bias); None when a
-        hidden layer makes the head non-linear."""
-        layers = self.inference_layers()
-        if len(layers) != 1:
-            return None
-        kernel, bias, _ = layers[0]
-        return kernel[:, 0], float(bias[0])
-
-    def as_keras(self, name: str):
-        """The fitted head for prediction as a Keras model named ``name`` (features -> P(class 1)), for exports."""
-        import keras
-
-        layers = self.inference_layers()
-        features = keras.Input((layers[0][0].shape[0],), name=f"{name}_features")
-        hidden = features
-        for index, (kernel, bias, activation) in enumerate(layers):
-            dense = keras.layers.Dense(kernel.shape[1], activation=activation, name=f"{name}_dense{index}")
-            hidden = dense(hidden)
-            dense.set_weights([kernel.astype(np.float32), bias.astype(np.float32)])
-        return keras.Model(features, hidden, name=name)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
