@@ -40,19 +40,27 @@ def read_config_file(path: Path) -> dict:
 
 
 def resolve_config(defaults: dict, *, config_file: Path | None = None, flags: dict | None = None) -> dict:
-    """Merge the layers; a flag left unset (None) keeps the value below it, ``weights`` merge per backbone."""
+    """Merge the layers; a flag left unset (None) keeps the value below it, and tables (``weights``, a model's
+    ``[unet]``) merge key by key, so a file that sets one training option keeps the defaults of the others."""
     layers = [SHARED_DEFAULTS, defaults]
     if config_file is not None:
         layers.append(read_config_file(config_file))
     layers.append({key: value for key, value in (flags or {}).items() if value is not None})
     resolved: dict[str, Any] = {}
     for layer in layers:
-        for key, value in layer.items():
-            if key == "weights" and isinstance(value, dict):
-                resolved["weights"] = {**resolved.get("weights", {}), **value}
-            else:
-                resolved[key] = value
+        resolved = merge_tables(resolved, layer)
     return resolved
+
+
+def merge_tables(below: dict, above: dict) -> dict:
+    """``above`` over ``below``; where both hold a table under one key, the tables merge the same way."""
+    merged = dict(below)
+    for key, value in above.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_tables(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def parse_weights(values: list[str] | None) -> dict[str, str] | None:

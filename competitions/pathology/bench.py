@@ -70,13 +70,11 @@ def run_benchmark(data_dir: Path | None, config: dict) -> dict:
 
     from competitions.pathology.models import build_fcn8s, build_unet
     from competitions.pathology.slides import Geometry
-    from competitions.pathology.spec import DEFAULT_PARAMS
 
     weights = SHARED / "weights" / "squeezenet_v1.1_imagenet_notop.h5"
     views = tuple(config.get("tta_views") or ("identity",))
     geometry = Geometry(scale=float(config.get("scale", 0.5)))
-    unet = {**DEFAULT_PARAMS["unet"], **config.get("unet", {})}
-    fcn = {**DEFAULT_PARAMS["fcn8s"], **config.get("fcn8s", {})}
+    unet, fcn = config["unet"], config["fcn8s"]
     with tempfile.TemporaryDirectory() as scratch:
         slides, source = _slides(data_dir, Path(scratch))
         results = {

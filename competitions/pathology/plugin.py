@@ -18,7 +18,7 @@ from comp.registry import register_competition
 from competitions.pathology.reader import read_dataset
 from competitions.pathology.scoring import best_threshold, pixel_f1, remap_histograms, remap_probabilities
 from competitions.pathology.slides import Geometry, Slides
-from competitions.pathology.spec import DEFAULT_PARAMS, SegmentationSpec
+from competitions.pathology.spec import SegmentationSpec
 
 FRACTION_BUCKETS = (0.0, 0.25, 0.5, 0.75)  # label k: positive share above FRACTION_BUCKETS[k - 1]; 0: none
 SEED_REFERENCE = "seed recipe: FCN-8s on the whole image shrunk to 256x256"
@@ -81,7 +81,7 @@ class PathologyCompetition(Competition):
             raise CompError(f"unknown pathology model {unknown[0]!r} in `models`; known: {', '.join(NETWORKS)}")
         specs = []
         for name in names:
-            params = {**DEFAULT_PARAMS[name], **(config.get(name) or {})}
+            params = dict(config[name])  # config.toml's table under the user's keys (merged per key)
             if "epochs" in params and config.get("epochs"):
                 params["epochs"] = int(config["epochs"])
             specs.append(segmentation_spec(name, params, config, self.train_slides, self.test_slides))

@@ -30,13 +30,6 @@ SEED_L2 = (1e-2, 1e-6)
 SEED_BATCH_SIZES = (2, 4, 8)
 HELD_OUT_SAMPLES = 2  # held-out probability maps kept per fold for the report's outlines
 NETWORK_FILE = "segmenter.keras"
-TRAINING_DEFAULTS = {"learning_rate": 1e-3, "l2": 1e-6, "batch_size": 8, "epochs": 8, "steps_per_epoch": 40,
-                     "loss": "crossentropy", "dice_weight": 1.0, "colour_jitter": 0.0, "scale_change": 0.2}
-DEFAULT_PARAMS = {
-    "unet": {**TRAINING_DEFAULTS, "tile": 160, "widths": "16-32-64-128", "dropout": 0.1},
-    "fcn8s": {**TRAINING_DEFAULTS, "tile": 160, "backbone": "squeezenet1_1"},
-    "seed_fcn8s": {**TRAINING_DEFAULTS, "size": 256, "backbone": "squeezenet1_1"},
-}
 
 
 @dataclass

@@ -19,6 +19,15 @@ def test_flags_override_config_file_which_overrides_competition_defaults(tmp_pat
     assert resolved["weights"] == {"resnet50": "none", "vgg16": "b.h5"}  # merged per backbone
 
 
+def test_a_config_file_table_overrides_only_the_keys_it_sets(tmp_path):
+    config_file = tmp_path / "c.toml"
+    config_file.write_text("[unet]\nepochs = 20\n")
+    resolved = resolve_config({"unet": {"epochs": 12, "steps_per_epoch": 45}, "models": ["unet", "fcn8s"]},
+                              config_file=config_file, flags={"models": ["unet"]})
+    assert resolved["unet"] == {"epochs": 20, "steps_per_epoch": 45}
+    assert resolved["models"] == ["unet"]  # lists are values, replaced whole
+
+
 def test_bad_config_file_and_bad_weights_flag_are_one_line_errors(tmp_path):
     broken = tmp_path / "broken.toml"
     broken.write_text("folds = = 3")
