@@ -16,13 +16,9 @@ def tiny_config(tmp_path):
     return path
 
 
-def test_train_on_labelled_images_then_predict_gives_the_submissions_answers(tmp_path, tiny_config, cache_env):
-    data = write_demo(tmp_path / "data", n=8, seed=0, n_test=3)
-    run_dir = tmp_path / "run"
-    trained = run_comp("train", "captcha", "--data", str(data), "--config", str(tiny_config), "--out", str(run_dir),
-                       env=cache_env, cwd=tmp_path)
-    assert trained.returncode == 0, trained.stderr[-3000:]
-    assert "captcha: final" in trained.stdout
+def test_train_on_labelled_images_then_predict_gives_the_submissions_answers(tmp_path, captcha_demo_run):
+    data, run_dir = captcha_demo_run.parent / "data", captcha_demo_run  # trained on write_demo(n=8, n_test=3)
+    environment = {"COMP_CACHE_DIR": str(captcha_demo_run.parent / "cache")}
     scores = json.loads((run_dir / "scores.json").read_text())
     assert scores["metric"] == "sequence_accuracy" and scores["direction"] == "maximize"
     assert set(scores["fusion"]["vote"]["value_accuracy"]) == {"crnn", "vote"}
@@ -31,7 +27,7 @@ def test_train_on_labelled_images_then_predict_gives_the_submissions_answers(tmp
     assert list(submission.columns) == ["id", "expression", "value"] and submission["id"].tolist() == ["0", "1", "2"]
 
     predicted = run_comp("predict", "captcha", "--run", str(run_dir), "--data", str(data / "test"),
-                         "--out", str(tmp_path / "answers" / "test.csv"), env=cache_env, cwd=tmp_path)
+                         "--out", str(tmp_path / "answers" / "test.csv"), env=environment, cwd=tmp_path)
     assert predicted.returncode == 0, predicted.stderr[-3000:]
     answers = pd.read_csv(tmp_path / "answers" / "test.csv", keep_default_na=False, dtype=str)
     assert answers.equals(submission)  # the saved fold models and the vote reproduce the run's answers
