@@ -19,19 +19,15 @@ def window_size(tile: int, max_scale_change: float) -> int:
     return int(math.ceil(tile * math.sqrt(2) / (1 - max_scale_change))) + 2
 
 
-def build_augmentation(tile: int, *, rotate: bool = True, flip: bool = True, scale_change: float = 0.2,
-                       colour_jitter: float = 0.0) -> A.Compose:
+def build_augmentation(tile: int, *, scale_change: float = 0.2, colour_jitter: float = 0.0) -> A.Compose:
     """Window crop -> rotation/scale -> flips -> centre crop to ``tile`` (-> optional colour jitter), all joint."""
     window = window_size(tile, scale_change)
     steps = [A.PadIfNeeded(min_height=window, min_width=window, border_mode=cv2.BORDER_REFLECT_101),
-             A.RandomCrop(height=window, width=window)]
-    if rotate or scale_change:
-        steps.append(A.Affine(rotate=(-180, 180) if rotate else 0,
-                              scale=(1 - scale_change, 1 + scale_change), interpolation=cv2.INTER_LINEAR,
-                              mask_interpolation=cv2.INTER_NEAREST, border_mode=cv2.BORDER_REFLECT_101, p=1.0))
-    if flip:
-        steps += [A.HorizontalFlip(p=0.5), A.VerticalFlip(p=0.5)]
-    steps.append(A.CenterCrop(height=tile, width=tile))
+             A.RandomCrop(height=window, width=window),
+             A.Affine(rotate=(-180, 180), scale=(1 - scale_change, 1 + scale_change), interpolation=cv2.INTER_LINEAR,
+                      mask_interpolation=cv2.INTER_NEAREST, border_mode=cv2.BORDER_REFLECT_101, p=1.0),
+             A.HorizontalFlip(p=0.5), A.VerticalFlip(p=0.5),
+             A.CenterCrop(height=tile, width=tile)]
     if colour_jitter:
         steps.append(A.ColorJitter(brightness=colour_jitter, contrast=colour_jitter, saturation=colour_jitter,
                                    hue=min(0.5, colour_jitter / 4), p=0.8))

@@ -87,15 +87,13 @@ def upsample(tensor, factor: int, l2: float, name: str):
                                   kernel_regularizer=keras.regularizers.L2(l2) if l2 else None, name=name)(tensor)
 
 
-def build_fcn8s(backbone: str, *, tile: int, l2: float = 1e-6, weights: str | None = "imagenet", seed: int = 0,
-                trainable_encoder: bool = True):
+def build_fcn8s(backbone: str, *, tile: int, l2: float = 1e-6, weights: str | None = "imagenet", seed: int = 0):
     """FCN-8s for (tile, tile) RGB 0..255 input: encoder from the backbone registry, 2-class softmax output."""
     import keras
     from keras import layers
 
     spec = get_backbone(backbone)
     encoder = spec.build(resolve_weights(spec, weights, seed=seed), input_size=(tile, tile))
-    encoder.trainable = trainable_encoder
     feature_model = keras.Model(encoder.input, [encoder.get_layer(spec.skip_layers[0]).output,
                                                 encoder.get_layer(spec.skip_layers[1]).output, encoder.output],
                                 name=f"{backbone}_encoder")

@@ -118,21 +118,6 @@ def read_polygons(path: str | Path) -> list[np.ndarray]:
     return [polygon for polygon in polygons if len(polygon)]
 
 
-def svg_size(path: str | Path) -> tuple[int, int] | None:
-    """(width, height) of the SVG canvas when its ``width``/``height`` attributes are plain numbers; else None."""
-    path = Path(path)
-    if not path.is_file():
-        return None
-    try:
-        root = ElementTree.parse(path).getroot()
-    except ElementTree.ParseError as error:
-        raise CompError(f"{path} is not a readable SVG: {error}") from None
-    width, height = root.get("width", ""), root.get("height", "")
-    if NUMBER.fullmatch(width) and NUMBER.fullmatch(height):
-        return round(float(width)), round(float(height))
-    return None
-
-
 def polygons_svg(polygons: list[np.ndarray], width: int, height: int) -> str:
     """An SVG document outlining ``polygons`` the way the real set ships them (unfilled, one <polygon> each)."""
     shapes = "".join(
