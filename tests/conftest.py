@@ -52,6 +52,12 @@ def toy_competition():
     return ToyCompetition()
 
 
+def kaggle_environment(fake_bin: Path) -> dict:
+    """PATH holding only the fake ``kaggle`` directory and the system ones, with credentials in the environment."""
+    return {"PATH": os.pathsep.join([str(fake_bin), "/usr/bin", "/bin"]), "KAGGLE_USERNAME": "someone",
+            "KAGGLE_KEY": "secret"}
+
+
 def install_fake_kaggle(directory: Path, body: str = "") -> Path:
     """Write an executable ``kaggle`` Python script that records its argv to ``directory/argv.json``."""
     directory.mkdir(parents=True, exist_ok=True)

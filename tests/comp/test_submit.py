@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 
 from comp import submit
 from comp.errors import CompError
-from tests.conftest import install_fake_kaggle
+from tests.conftest import install_fake_kaggle, kaggle_environment
 
 COLUMNS = ["id", "label"]
 
@@ -110,9 +109,8 @@ def kaggle_env(tmp_path, monkeypatch):
     """PATH with only a fake-CLI directory and the system dirs; credentials from the environment."""
     fake_bin = tmp_path / "bin"
     fake_bin.mkdir()
-    monkeypatch.setenv("PATH", os.pathsep.join([str(fake_bin), "/usr/bin", "/bin"]))
-    monkeypatch.setenv("KAGGLE_USERNAME", "someone")
-    monkeypatch.setenv("KAGGLE_KEY", "secret")
+    for name, value in kaggle_environment(fake_bin).items():
+        monkeypatch.setenv(name, value)
     return fake_bin
 
 

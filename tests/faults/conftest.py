@@ -1,4 +1,4 @@
-"""Fixtures for the fault tests: a small generated dogs dataset and a fast training config."""
+"""Fixtures for the fault tests: a small generated dogs dataset, a fast training config, the one-line error."""
 
 import pytest
 
@@ -15,6 +15,15 @@ extract_batch_size = 8
 [weights]
 squeezenet1_1 = "none"
 """
+
+
+def one_line_error(result):
+    """The error line: exit 2, exactly one ``comp: error:`` line, last on stderr (after any progress log)."""
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("comp: error: ")]
+    assert len(errors) == 1 and lines[-1] == errors[0] and "Traceback" not in result.stderr, result.stderr
+    return errors[0]
 
 
 @pytest.fixture

@@ -10,16 +10,7 @@ from competitions.captcha.demo import write_demo as write_captcha_demo
 from competitions.dogs.plugin import DogsCompetition
 from competitions.dogs.reader import read_dataset
 from tests.conftest import run_comp
-from tests.faults.conftest import corrupt_images
-
-
-def one_line_error(result):
-    """The error line: exit 2, exactly one ``comp: error:`` line, last on stderr (after any progress log)."""
-    assert result.returncode == 2, result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("comp: error: ")]
-    assert len(errors) == 1 and lines[-1] == errors[0] and "Traceback" not in result.stderr, result.stderr
-    return errors[0]
+from tests.faults.conftest import corrupt_images, one_line_error
 
 
 def test_undecodable_training_images_are_dropped_named_and_counted(tmp_path, dogs_data, fast_config, cache_env):

@@ -4,7 +4,7 @@ import pytest
 
 from competitions.pathology.demo import write_demo
 from tests.conftest import run_comp
-from tests.faults.test_bad_input import one_line_error
+from tests.faults.conftest import one_line_error
 
 
 def first_outline(data):

@@ -8,8 +8,8 @@ import pytest
 
 from comp import CompError, submit
 from comp.runs import write_text
-from tests.conftest import install_fake_kaggle, run_comp
-from tests.faults.test_bad_input import one_line_error
+from tests.conftest import install_fake_kaggle, kaggle_environment, run_comp
+from tests.faults.conftest import one_line_error
 
 SUBMISSION = "id,label\n1,0.5\n"
 
@@ -23,7 +23,7 @@ def submission(tmp_path):
 
 def upload(submission, fake_bin, **env):
     return run_comp("submit", "dogs", "--file", str(submission), "-m", "try",
-                    env={"PATH": os.pathsep.join([str(fake_bin), "/usr/bin", "/bin"]), **env})
+                    env={**kaggle_environment(fake_bin), **env})
 
 
 def test_missing_credentials_say_how_to_provide_them_and_nothing_is_uploaded(tmp_path, submission):
@@ -38,10 +38,11 @@ def test_missing_credentials_say_how_to_provide_them_and_nothing_is_uploaded(tmp
     assert not (fake_bin / "argv.json").exists() and submission.read_text() == SUBMISSION
 
 
-def test_a_failing_upload_names_the_exit_and_keeps_the_file(tmp_path, submission):
+@pytest.mark.parametrize("stream", ["stdout", "stderr"])  # the kaggle CLI prints some errors on stdout
+def test_a_failing_upload_names_the_exit_and_keeps_the_file(tmp_path, submission, stream):
     fake_bin = tmp_path / "bin"
-    install_fake_kaggle(fake_bin, "sys.stderr.write('403 - Forbidden\\n'); sys.exit(1)\n")
-    line = one_line_error(upload(submission, fake_bin, KAGGLE_USERNAME="someone", KAGGLE_KEY="secret"))
+    install_fake_kaggle(fake_bin, f"sys.{stream}.write('403 - Forbidden\\n'); sys.exit(1)\n")
+    line = one_line_error(upload(submission, fake_bin))
     assert "kaggle upload failed (exit 1): 403 - Forbidden" in line and str(submission) in line
     assert submission.read_text() == SUBMISSION
 
