@@ -11,6 +11,7 @@ from comp.feature_heads import HEADS
 from comp.feature_sets import check_bad_test, feature_requests, extraction_options, feature_set_layout, stack_columns
 from comp.features import extract
 from comp.fusion import clip, logit
+from comp.kfold import saved_fold_models
 from comp.runs import Run
 
 
@@ -53,12 +54,8 @@ def finished_scores(run: Run) -> dict:
 
 def load_fold_heads(run: Run, scores: dict, name: str) -> list:
     """The fitted head of every fold of model ``name``, in fold order."""
-    model = scores["models"][name]
-    root = run.file("fold_cache", name, model["params_key"])
-    directories = sorted(root.glob("fold*/model"), key=lambda path: int(path.parent.name.removeprefix("fold")))
-    if not directories:
-        raise CompError(f"{root} holds no fold models; was the run trained with this version of comp?")
-    return [HEADS[model["head"]].load(directory) for directory in directories]
+    head_class = HEADS[scores["models"][name]["head"]]
+    return [head_class.load(directory) for directory in saved_fold_models(run, scores, name)]
 
 
 def predict_feature_heads(run: Run, paths: list[str], *, cache_dir: Path) -> np.ndarray:

@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 
 from comp.competition import FoldResult, Metric, ModelSpec
+from comp.errors import CompError
 from comp.folds import fold_indices
 from comp.progress import progress_bar
 from comp.runs import write_array, write_json
@@ -26,6 +27,16 @@ logger = logging.getLogger("comp.kfold")
 def params_key(params: dict) -> str:
     """Short stable hash of a parameter dict (the name of its fold-cache folder)."""
     return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def saved_fold_models(run, scores: dict, name: str) -> list[Path]:
+    """The ``model`` folders a finished run saved for model ``name`` (as ``FoldRunner.fit_fold`` lays them out:
+    ``fold_cache/<name>/<params key>/fold<k>/model``), in fold order."""
+    root = run.file("fold_cache", name, scores["models"][name]["params_key"])
+    directories = sorted(root.glob("fold*/model"), key=lambda path: int(path.parent.name.removeprefix("fold")))
+    if not directories:
+        raise CompError(f"{root} holds no saved fold model of {name}; was the run trained with this version of comp?")
+    return directories
 
 
 @dataclass

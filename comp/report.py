@@ -7,6 +7,8 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
+
 from comp import page
 from comp.competition import Section
 from comp.runs import Run, write_text
@@ -19,6 +21,11 @@ figure{margin:0;max-width:260px}figcaption{font-size:12px;white-space:pre-line}i
 .plots{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
 .scores td:last-child{text-align:left;font-size:11px;max-width:480px;word-break:break-word}"""
 CHOSEN = "chosen"
+
+
+def evenly_spaced_rows(n_rows: int, count: int) -> np.ndarray:
+    """Up to ``count`` row numbers spread evenly over ``n_rows`` (first, ..., last): a cheap, seed-free sample."""
+    return np.unique(np.linspace(0, n_rows - 1, min(count, n_rows)).round().astype(int))
 
 
 def number(value) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from comp.errors import CompError
+from comp.kfold import saved_fold_models
 from comp.runs import Run
 from competitions.captcha.answers import answer_table, write_answers
 from competitions.captcha.images import ImageStore
@@ -22,16 +23,6 @@ def final_members(scores: dict) -> list[str]:
     return list(scores["fusion"][name]["members"]) if name in scores.get("fusion", {}) else [name]
 
 
-def fold_model_files(run: Run, scores: dict, member: str) -> list[Path]:
-    """The saved fold models of one member, in fold order."""
-    key = scores["models"][member]["params_key"]
-    files = sorted(run.file("fold_cache", member, key).glob("fold*/model/crnn.keras"),
-                   key=lambda path: int(path.parent.parent.name.removeprefix("fold")))
-    if not files:
-        raise CompError(f"{run.file('fold_cache', member, key)} holds no saved fold model of {member}")
-    return files
-
-
 def predict_run(run: Run, store: ImageStore, batch_size: int = 256) -> np.ndarray:
     """Each image's expression: every member's fold models voted, then the members voted, as in training."""
     import keras
@@ -42,8 +33,8 @@ def predict_run(run: Run, store: ImageStore, batch_size: int = 256) -> np.ndarra
     answers = []
     for member in final_members(scores):
         fold_answers = []
-        for file in fold_model_files(run, scores, member):
-            model = keras.models.load_model(file, compile=False)
+        for directory in saved_fold_models(run, scores, member):
+            model = keras.models.load_model(directory / "crnn.keras", compile=False)
             fold_answers.append(predict_expressions(model, store.get(model.input_shape[-1]), batch_size))
         answers.append(majority_vote(fold_answers))
     return majority_vote(answers)

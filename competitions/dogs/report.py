@@ -7,6 +7,7 @@ import numpy as np
 from comp import page
 from comp.competition import Section
 from comp.errors import CompError
+from comp.report import evenly_spaced_rows
 from comp.runs import Run
 
 WRONG_IMAGES = 24
@@ -69,7 +70,7 @@ def cam_section(run: Run, test) -> Section:
         return Section(title, page.note(
             "No maps: they need a sigmoid head without hidden layer (dense with hidden_units 0, or logistic) on "
             "average-pooled features of one backbone, and this run has none."))
-    rows = np.unique(np.linspace(0, len(test) - 1, min(CAM_IMAGES, len(test))).round().astype(int))
+    rows = evenly_spaced_rows(len(test), CAM_IMAGES)
     paths = [test["path"][row] for row in rows]
     probability = run.load_predictions(source.model)[1]
     maps = activation_maps(run, source, paths)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from comp.errors import CompError
+from comp.kfold import saved_fold_models
 from comp.runs import Run
 from competitions.pathology.plugin import THRESHOLD_SUFFIX, segmentation_spec
 from competitions.pathology.reader import image_files
@@ -29,15 +30,6 @@ def final_model(scores: dict) -> tuple[str, float]:
         raise CompError("the run did not finish training (no final model in scores.json)")
     final = scores["final"]
     return final["name"].removesuffix(THRESHOLD_SUFFIX), float(final.get("threshold", NO_THRESHOLD))
-
-
-def fold_directories(run: Run, scores: dict, name: str) -> list[Path]:
-    """The saved fold folders (``fold_cache/<model>/<params key>/fold<k>/model``) of model ``name``, in fold order."""
-    root = run.file("fold_cache", name, scores["models"][name]["params_key"])
-    directories = sorted(root.glob("fold*/model"), key=lambda path: int(path.parent.name.removeprefix("fold")))
-    if not directories:
-        raise CompError(f"{root} holds no saved fold model of {name}")
-    return directories
 
 
 def load_network(directory: Path):
@@ -76,7 +68,7 @@ def predict_directory(run: Run, data_dir: Path, out: Path) -> Path:
     spec = segmentation_spec(name, scores["models"][name]["params"], config, Slides.load([]), slides)
     rows = np.arange(len(slides))
     fold_maps = [spec.pad_maps(spec.predict_maps(load_network(directory), slides, rows))
-                 for directory in fold_directories(run, scores, name)]
+                 for directory in saved_fold_models(run, scores, name)]
     maps = remap_probabilities(spec.combine_folds(fold_maps), threshold)
     return write_masks_and_csv(out, out.parent / f"{out.stem}_masks", [path.stem for path in paths], maps,
                                slides.sizes, output_scale=spec.output_geometry.scale,

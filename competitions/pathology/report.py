@@ -14,9 +14,11 @@ import numpy as np
 from comp import page
 from comp.competition import Section
 from comp.errors import CompError
+from comp.kfold import saved_fold_models
+from comp.report import evenly_spaced_rows
 from comp.runs import Run
-from competitions.pathology.inference import final_model, fold_directories
-from competitions.pathology.masks import read_mask, read_slide, read_truth_png, resize_image
+from competitions.pathology.inference import final_model
+from competitions.pathology.masks import read_mask, read_slide, read_truth_png, resize_image, scaled_size
 from competitions.pathology.scoring import f1_by_threshold, pixel_f1_of_masks, threshold_bin
 from competitions.pathology.submission import full_size_maps
 
@@ -59,8 +61,7 @@ def outline_card(image: np.ndarray, probabilities: np.ndarray, threshold: float,
     ``probabilities`` and ``truth`` are at the image's original size; F1 and shares are counted at that size.
     """
     scale = min(1.0, THUMBNAIL_SIDE / max(image.shape[:2]))
-    thumbnail = np.ascontiguousarray(resize_image(image, (max(1, round(image.shape[0] * scale)),
-                                                          max(1, round(image.shape[1] * scale)))))
+    thumbnail = np.ascontiguousarray(resize_image(image, scaled_size(image.shape[:2], scale)))
     predicted = probabilities >= threshold
     caption = f"{label}\nmarked {predicted.mean():.1%} of the pixels"
     if truth is not None:
@@ -74,7 +75,7 @@ def held_out_cards(run: Run, scores: dict, name: str, threshold: float) -> list[
     """Cards of the held-out maps the final model's fold networks saved while training (``held_out_<row>.npy``)."""
     train = run.rows()["train"]
     cards = []
-    for directory in fold_directories(run, scores, name):
+    for directory in saved_fold_models(run, scores, name):
         fold = directory.parent.name.removeprefix("fold")
         for file in sorted(directory.glob("held_out_*.npy"), key=lambda path: int(path.stem.rsplit("_", 1)[1])):
             row = int(file.stem.rsplit("_", 1)[1])
@@ -108,7 +109,7 @@ def test_outline_section(run: Run, scores: dict, name: str, threshold: float) ->
     test = run.rows()["test"]
     if test.empty:
         return Section(title, page.note("The run has no test images."))
-    rows = np.unique(np.linspace(0, len(test) - 1, min(TEST_IMAGES, len(test))).round().astype(int))
+    rows = evenly_spaced_rows(len(test), TEST_IMAGES)
     paths = [test["path"][row] for row in rows]
     images = [read_slide(path) for path in paths]
     sizes = [image.shape[:2] for image in images]

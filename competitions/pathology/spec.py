@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from comp.competition import FoldResult, ModelSpec
+from comp.report import evenly_spaced_rows
 from comp.runs import write_array
 from competitions.pathology.masks import resize_image
 from competitions.pathology.scoring import probability_histogram
@@ -42,10 +43,7 @@ class FittedSegmenter:
 
 def held_out_sample(valid_index: np.ndarray, count: int = HELD_OUT_SAMPLES) -> np.ndarray:
     """Up to ``count`` held-out rows spread evenly over the fold (first, ..., last): a cheap, seed-free sample."""
-    if not len(valid_index):
-        return valid_index
-    positions = np.unique(np.linspace(0, len(valid_index) - 1, min(count, len(valid_index))).round().astype(int))
-    return valid_index[positions]
+    return valid_index[evenly_spaced_rows(len(valid_index), count)]
 
 
 def map_canvas(sizes: list[tuple[int, int]]) -> tuple[int, int]:

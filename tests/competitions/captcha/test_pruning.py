@@ -1,5 +1,7 @@
 """Optuna prunes a CRNN trial on its validation CTC loss after an epoch, not only after a whole fold."""
 
+import tomllib
+
 import numpy as np
 import optuna
 import pytest
@@ -8,8 +10,9 @@ from competitions.captcha.demo import write_demo
 from competitions.captcha.images import ImageStore
 from competitions.captcha.reader import read_dataset
 from competitions.captcha.spec import LEAN_CRNN, CrnnSpec
+from tests.conftest import TINY_CAPTCHA_CONFIG
 
-TINY = {**LEAN_CRNN, "conv_widths": "4-8-8", "dense_units": 8, "gru_units": 8, "gru_layers": 1, "batch_size": 4}
+TINY = {**LEAN_CRNN, **tomllib.loads(TINY_CAPTCHA_CONFIG)["crnn"]}
 CONFIG = {"epochs": 4, "steps_per_epoch": 2, "generator_workers": 0, "validation_images": 4, "fixed_fraction": 0.5,
           "thin_minus_fraction": 0.5, "predict_batch_size": 8}
 
