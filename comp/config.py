@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -74,6 +75,15 @@ def parse_weights(values: list[str] | None) -> dict[str, str] | None:
             raise CompError(f"--weights expects NAME=PATH (or NAME=imagenet / NAME=none), got {value!r}")
         weights[name] = source
     return weights
+
+
+def machine() -> dict:
+    """Cores, platform, TensorFlow and Keras versions and GPUs: what every benchmark figure depends on."""
+    import keras
+    import tensorflow as tf
+
+    return {"cpus": os.cpu_count(), "platform": platform.platform(), "tensorflow": tf.__version__,
+            "keras": keras.__version__, "gpus": len(tf.config.list_physical_devices("GPU"))}
 
 
 def provenance() -> dict:

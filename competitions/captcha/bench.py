@@ -4,8 +4,6 @@ training images/s of the default (lean) CRNN with random weights — speed does 
 
 from __future__ import annotations
 
-import os
-import platform
 import time
 from pathlib import Path
 
@@ -41,9 +39,7 @@ def drawing_rate(count: int = 200) -> float:
 
 def run_benchmark(data_dir: Path | None, config: dict, *, images: int = 1024, train_steps: int = 5) -> dict:
     """Every captcha measurement as one JSON-ready dict."""
-    import keras
-    import tensorflow as tf
-
+    from comp.config import machine
     from competitions.captcha.model import build_crnn, compile_crnn, decode, encode_labels
     from competitions.captcha.spec import LEAN_CRNN, architecture
 
@@ -69,8 +65,7 @@ def run_benchmark(data_dir: Path | None, config: dict, *, images: int = 1024, tr
         "images": source,
         "model": {key: params[key] for key in ("channels", "downsample", "conv_widths", "gru_units")},
         "parameters": model.count_params(),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "tensorflow": tf.__version__,
-                    "keras": keras.__version__, "gpus": len(tf.config.list_physical_devices("GPU"))},
+        "machine": machine(),
         "predict_images_per_s": round(len(pictures) / (forward_seconds + decode_seconds), 1),
         "predict_batch_size": PREDICT_BATCH,
         "decode_seconds": round(decode_seconds, 4),

@@ -8,7 +8,6 @@ runs the competition's default backbones, on random weights unless ImageNet copi
 from __future__ import annotations
 
 import os
-import platform
 import re
 import resource
 import subprocess
@@ -133,6 +132,7 @@ def run_benchmark(data_dir: Path | None, config: dict) -> dict:
     """Every dogs measurement as one JSON-ready dict; ``config`` is the plugin's defaults (backbones, views)."""
     import tensorflow as tf
 
+    from comp.config import machine
     from competitions.dogs.reader import read_dataset
 
     with tempfile.TemporaryDirectory(prefix="comp-bench-") as scratch:
@@ -160,7 +160,7 @@ def run_benchmark(data_dir: Path | None, config: dict) -> dict:
     return {
         "data": str(data_dir),
         "weights": "random (none)" if weights_source == "none" else weights_source,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "tensorflow": tf.__version__},
+        "machine": machine(),
         "extraction": throughput,
         "train_cold_vs_warm_cache": cache_effect,
         "tuning_run": tuning,

@@ -6,8 +6,6 @@ shared SqueezeNet weights when present (else random weights: speed does not depe
 
 from __future__ import annotations
 
-import os
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -65,9 +63,7 @@ def measure(model, slides, geometry, *, tile: int, batch_size: int, views: tuple
 
 def run_benchmark(data_dir: Path | None, config: dict) -> dict:
     """Every measurement as one JSON-ready dict."""
-    import keras
-    import tensorflow as tf
-
+    from comp.config import machine
     from competitions.pathology.models import build_fcn8s, build_unet
     from competitions.pathology.slides import Geometry
 
@@ -87,5 +83,4 @@ def run_benchmark(data_dir: Path | None, config: dict) -> dict:
         }
     return {"slides": source, "scale": geometry.scale, **results,
             "fcn8s_weights": "imagenet (shared file)" if weights.exists() else "random (speed only)",
-            "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "tensorflow": tf.__version__,
-                        "keras": keras.__version__, "gpus": len(tf.config.list_physical_devices("GPU"))}}
+            "machine": machine()}
