@@ -1,18 +1,33 @@
-"""comp: shared stages for image competitions; a competition is a small plugin (see ``comp.Competition``)."""
+"""comp: shared stages for image competitions; a competition is a small plugin (see ``comp.Competition``).
 
-from comp.competition import Competition, Dataset, FoldResult, Metric, ModelSpec, Section, TrainingContext
-from comp.errors import CompError
+The public API: the plugin contract, metrics, fusion candidates, the registries and the errors. Stages live in
+subpackages that follow the flow: ``comp.io`` (files, config, Kaggle), ``comp.engine`` (folds, tuning, training),
+``comp.fusion``, ``comp.vision`` (backbones, features, heads, export), ``comp.report``, ``comp.cli``.
+"""
+
+from comp.contract import (
+    Competition,
+    Dataset,
+    FitContext,
+    FoldResult,
+    ModelSpec,
+    Recipe,
+    Section,
+    TrainingContext,
+)
+from comp.errors import CompError, TrialPruned
+from comp.fusion import Candidate
+from comp.metrics import Metric
 from comp.registry import (
-    get_backbone,
+    create_competition,
     get_competition_class,
-    list_backbones,
     list_competitions,
-    register_backbone,
     register_competition,
 )
+from comp.vision.backbones import get_backbone, list_backbones, register_backbone
 
 __all__ = [
-    "Competition", "CompError", "Dataset", "FoldResult", "Metric", "ModelSpec", "Section", "TrainingContext",
-    "get_backbone", "get_competition_class", "list_backbones", "list_competitions", "register_backbone",
-    "register_competition",
+    "Candidate", "CompError", "Competition", "Dataset", "FitContext", "FoldResult", "Metric", "ModelSpec", "Recipe", "Section",
+    "TrainingContext", "TrialPruned", "create_competition", "get_backbone", "get_competition_class",
+    "list_backbones", "list_competitions", "register_backbone", "register_competition",
 ]

@@ -6,3 +6,8 @@ class CompError(ValueError):
 
     The CLI prints ``comp: error: <message>`` and exits with status 2; ``--debug`` shows the traceback.
     """
+
+
+class TrialPruned(Exception):
+    """Raised inside ``ModelSpec.fit_fold`` (via ``FitContext.raise_if_pruned``) to end a tuning trial early; the
+    tuner records the trial as pruned. Plugins never need to import Optuna for this."""

@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from comp.runs import write_text
-from comp.submit import validate_submission
+from comp.io import validate_submission, write_text
 from competitions.captcha.expressions import value_or_none
 
 COLUMNS = ["id", "expression", "value"]

@@ -9,7 +9,14 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from competitions.captcha.generator import HEIGHT, TRAINING_STREAM, WIDTH, Renderer, draw_examples, stream_random
+from competitions.captcha.generator import (
+    HEIGHT,
+    TRAINING_STREAM,
+    WIDTH,
+    Renderer,
+    draw_examples,
+    stream_random,
+)
 from competitions.captcha.images import to_array
 from competitions.captcha.model import encode_labels
 

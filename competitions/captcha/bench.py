@@ -9,15 +9,20 @@ from pathlib import Path
 
 import numpy as np
 
+from comp._lazy import lazy_import
+from comp.io import machine
+from competitions.captcha.generator import Renderer, draw_examples, stream_random
+from competitions.captcha.images import load_images, to_array
+from competitions.captcha.reader import numbered_images
+from competitions.captcha.spec import LEAN_CRNN, architecture
+
+crnn = lazy_import("competitions.captcha.model")  # imports Keras
+
 PREDICT_BATCH = 256
 
 
 def _images(data_dir: Path | None, count: int, channels: int) -> tuple[np.ndarray, str]:
     """``count`` pictures from ``data_dir``'s N.png (repeated when fewer) or freshly drawn ones."""
-    from competitions.captcha.generator import Renderer, draw_examples, stream_random
-    from competitions.captcha.images import load_images, to_array
-    from competitions.captcha.reader import numbered_images
-
     if data_dir is not None:
         paths = numbered_images(Path(data_dir))["path"].tolist()
         if paths:
@@ -29,8 +34,6 @@ def _images(data_dir: Path | None, count: int, channels: int) -> tuple[np.ndarra
 
 def drawing_rate(count: int = 200) -> float:
     """Captchas drawn per second on one core (the training generator's cost per image)."""
-    from competitions.captcha.generator import Renderer, draw_examples, stream_random
-
     started = time.perf_counter()
     for _ in draw_examples(Renderer(), stream_random(0, 0, 1), count):
         pass
@@ -39,23 +42,19 @@ def drawing_rate(count: int = 200) -> float:
 
 def run_benchmark(data_dir: Path | None, config: dict, *, images: int = 1024, train_steps: int = 5) -> dict:
     """Every captcha measurement as one JSON-ready dict."""
-    from comp.config import machine
-    from competitions.captcha.model import build_crnn, compile_crnn, decode, encode_labels
-    from competitions.captcha.spec import LEAN_CRNN, architecture
-
     params = {**LEAN_CRNN, **config.get("crnn", {})}
-    model = build_crnn(**architecture(params))
+    model = crnn.build_crnn(**architecture(params))
     pictures, source = _images(data_dir, images, int(params["channels"]))
     model.predict(pictures[:PREDICT_BATCH], batch_size=PREDICT_BATCH, verbose=0)  # trace outside the timing
     started = time.perf_counter()
     logits = model.predict(pictures, batch_size=PREDICT_BATCH, verbose=0)
     forward_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    decode(logits)
+    crnn.decode(logits)
     decode_seconds = time.perf_counter() - started
     batch = int(params["batch_size"])
-    compile_crnn(model, learning_rate=float(params["learning_rate"]))
-    labels = encode_labels(["(3-5)*2"] * batch)
+    crnn.compile_crnn(model, learning_rate=float(params["learning_rate"]))
+    labels = crnn.encode_labels(["(3-5)*2"] * batch)
     model.train_on_batch(pictures[:batch], labels)
     started = time.perf_counter()
     for step in range(train_steps):

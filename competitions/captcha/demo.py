@@ -10,9 +10,15 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from comp.runs import write_text
+from comp.io import write_text
 from competitions.captcha.expressions import evaluate
-from competitions.captcha.generator import DEMO_STREAM, DEMO_TEST_STREAM, Renderer, draw_examples, stream_random
+from competitions.captcha.generator import (
+    DEMO_STREAM,
+    DEMO_TEST_STREAM,
+    Renderer,
+    draw_examples,
+    stream_random,
+)
 
 
 def write_demo(out_dir: Path, *, n: int, seed: int, n_test: int = 0, thin_fraction: float = 0.5) -> Path:

@@ -6,38 +6,30 @@ from pathlib import Path
 
 import numpy as np
 
+from comp._lazy import lazy_import
+from comp.engine import read_final, saved_fold_models
 from comp.errors import CompError
-from comp.kfold import saved_fold_models
-from comp.runs import Run
+from comp.fusion import majority_vote
+from comp.io import Run
 from competitions.captcha.answers import answer_table, write_answers
 from competitions.captcha.images import ImageStore
 from competitions.captcha.reader import numbered_images
-from competitions.captcha.scoring import majority_vote
+from competitions.captcha.scoring import parseable
 
-
-def final_members(scores: dict) -> list[str]:
-    """The models behind the run's final answer: the vote's members (best first) or the one final model."""
-    if "final" not in scores:
-        raise CompError("the run did not finish training (no final model in scores.json)")
-    name = scores["final"]["name"]
-    return list(scores["fusion"][name]["members"]) if name in scores.get("fusion", {}) else [name]
+crnn = lazy_import("competitions.captcha.model")  # imports Keras
 
 
 def predict_run(run: Run, store: ImageStore, batch_size: int = 256) -> np.ndarray:
     """Each image's expression: every member's fold models voted, then the members voted, as in training."""
-    import keras
-
-    from competitions.captcha.model import predict_expressions
-
-    scores = run.read_json("scores.json")
+    final = read_final(run)
     answers = []
-    for member in final_members(scores):
+    for member in final.members:
         fold_answers = []
-        for directory in saved_fold_models(run, scores, member):
-            model = keras.models.load_model(directory / "crnn.keras", compile=False)
-            fold_answers.append(predict_expressions(model, store.get(model.input_shape[-1]), batch_size))
-        answers.append(majority_vote(fold_answers))
-    return majority_vote(answers)
+        for directory in saved_fold_models(run, final.scores, member):
+            model = crnn.load_crnn(directory)
+            fold_answers.append(crnn.predict_expressions(model, store.get(model.input_shape[-1]), batch_size))
+        answers.append(majority_vote(fold_answers, is_valid=parseable))
+    return majority_vote(answers, is_valid=parseable)
 
 
 def predict_directory(run: Run, data_dir: Path, out: Path) -> Path:

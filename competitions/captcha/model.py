@@ -14,10 +14,12 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from comp.errors import CompError
 from competitions.captcha.expressions import ALPHABET, LONGEST_LABEL
 from competitions.captcha.generator import HEIGHT, WIDTH
 
 N_CLASSES = len(ALPHABET) + 1
+CRNN_FILE = "crnn.keras"  # one fold's network in its fold_cache model folder
 TIME_STEPS = 22  # the width is pooled down to this many steps: three times the longest expression and more
 CHARACTER_OF_CLASS = np.array(["", ""] + list(ALPHABET))  # indexed by class + 1: -1 (padding) and 0 (blank) -> ""
 CLASS_OF_CHARACTER = {character: index + 1 for index, character in enumerate(ALPHABET)}
@@ -150,3 +152,11 @@ def compile_crnn(model: keras.Model, *, learning_rate: float, clipnorm: float | 
     """Adam on the CTC loss (the rate is then set per batch by ``ScheduleAndDeadline``)."""
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=clipnorm), loss=ctc_loss)
     return model
+
+
+def load_crnn(directory) -> keras.Model:
+    """One fold's saved CRNN (``CRNN_FILE`` in ``directory``), for prediction."""
+    path = directory / CRNN_FILE
+    if not path.is_file():
+        raise CompError(f"the fold network {path} is missing; was this run trained by the captcha competition?")
+    return keras.models.load_model(path, compile=False)

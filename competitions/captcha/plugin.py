@@ -12,17 +12,29 @@ import logging
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from comp.competition import Competition, Dataset, Metric, TrainingContext
+from comp import (
+    Candidate,
+    Competition,
+    Dataset,
+    Metric,
+    Recipe,
+    TrainingContext,
+    register_competition,
+)
+from comp.engine import default_cache_dir
 from comp.errors import CompError
-from comp.registry import register_competition
-from comp.submit import save_submission
+from comp.fusion import majority_vote
+from comp.io import save_submission
+from comp.vision import check_unreadable_test, drop_unreadable_training_rows
 from competitions.captcha.answers import answer_table
+from competitions.captcha.bench import run_benchmark
 from competitions.captcha.demo import generated_validation_set, write_demo
 from competitions.captcha.images import ImageStore
+from competitions.captcha.inference import predict_directory
 from competitions.captcha.reader import read_dataset
-from competitions.captcha.scoring import majority_vote, sequence_accuracy, value_accuracy
+from competitions.captcha.report import report_sections
+from competitions.captcha.scoring import parseable, sequence_accuracy, value_accuracy
 from competitions.captcha.spec import LEAN_CRNN, SEED_CRNN, SEED_REFERENCE, CrnnSpec
 
 logger = logging.getLogger("comp.captcha")
@@ -53,80 +65,58 @@ class CaptchaCompetition(Competition):
     title = "Arithmetic captcha: expression and value (CNN + BiGRU + CTC)"
     metric = Metric("sequence_accuracy", sequence_accuracy, "maximize")
     demo_size = 48
+    default_models = ("crnn",)
     demo_flags = {"folds": 2, "trials": 0, "epochs": 2, "steps_per_epoch": 12}  # about 1.5 minutes on 2 cores
 
-    def read(self, data_dir: Path) -> Dataset:
-        """The layout of ``data_dir``; for ``generated`` an empty set that ``models`` fills from the config."""
+    def read(self, data_dir: Path, config: dict) -> Dataset:
+        """The layout of ``data_dir``; for ``generated``, the fixed generated validation set as both train and test
+        (``inputs["generated"]`` True: its rows only validate)."""
         if str(data_dir) == GENERATED and not Path(data_dir).is_dir():
-            return Dataset(data_dir=Path(data_dir), train=pd.DataFrame(columns=["id", "path", "label", "value"]),
-                           test=pd.DataFrame(columns=["id", "path"]))
+            cache_dir = Path(config.get("cache_dir") or default_cache_dir())
+            directory = generated_validation_set(cache_dir, n=int(config["validation_size"]),
+                                                 seed=int(config["validation_seed"]))
+            train = read_dataset(directory).train
+            return Dataset(data_dir=Path(data_dir), train=train, test=train[["id", "path"]].copy(),
+                           inputs={"generated": True})
         return read_dataset(data_dir)
 
     def data_status(self, data_dir: Path) -> str:
         return GENERATED if str(data_dir) == GENERATED else super().data_status(data_dir)
 
+    def recipes(self, config: dict) -> dict[str, Recipe]:
+        """``crnn`` (tuned, CPU-lean, its defaults under ``[crnn]`` in the config) and ``seed_crnn`` (reference)."""
+        return {"crnn": Recipe({**LEAN_CRNN, **config.get("crnn", {})}),
+                "seed_crnn": Recipe(dict(SEED_CRNN), tunable=False, reference=SEED_REFERENCE)}
+
     def models(self, context: TrainingContext) -> list[CrnnSpec]:
-        """The specs named by ``models`` in the config: ``crnn`` (tuned, CPU-lean) and ``seed_crnn`` (reference)."""
+        """The specs named by ``models`` in the config (``chosen_recipes``)."""
         config, dataset = context.config, context.dataset
-        generated = dataset.train.empty and str(dataset.data_dir) == GENERATED
-        if generated:
-            directory = generated_validation_set(context.cache_dir, n=int(config["validation_size"]),
-                                                 seed=int(config["validation_seed"]))
-            dataset.train = read_dataset(directory).train
-            dataset.test = dataset.train[["id", "path"]].copy()
-        recipes = self.recipes(config)
-        channels = int(next(iter(recipes.values()))[0]["channels"])  # decode once for the first model's input
+        generated = bool(dataset.inputs.get("generated"))
+        recipes = self.chosen_recipes(config)
+        channels = int(next(iter(recipes.values())).params["channels"])  # decode once for the first model's input
         train = ImageStore(dataset.train["path"])
         train.get(channels)
         if train.bad:
-            keep = ~dataset.train["path"].isin(set(train.bad)).to_numpy()
-            dataset.dropped.extend(train.bad)
-            dataset.train = dataset.train[keep].reset_index(drop=True)
-            train = train.subset(keep)
-            if generated:
+            train = train.subset(drop_unreadable_training_rows(dataset, train.bad))
+            if generated:  # the validation rows are the test rows
                 dataset.test = dataset.train[["id", "path"]].copy()
-        if dataset.train.empty:
-            raise CompError(f"no training image in {dataset.data_dir} could be decoded")
         test = train if generated else ImageStore(dataset.test["path"])
-        unreadable = self.check_test(test, config, channels=channels)
-        expressions = dataset.train["label"].to_numpy(dtype=str)
-        return [CrnnSpec(name=name, train=train, expressions=expressions, test=test, config=config, params=params,
-                         tunable=tunable, reference=reference, train_on_rows=not generated,
-                         test_labels=expressions if generated else None, unreadable_test=unreadable,
-                         fold_seconds=fold_seconds(config))
-                for name, (params, tunable, reference) in recipes.items()]
-
-    @staticmethod
-    def recipes(config: dict) -> dict[str, tuple[dict, bool, str | None]]:
-        """name -> (params, tunable, reference) of each model the config asks for."""
-        known = {"crnn": ({**LEAN_CRNN, **config.get("crnn", {})}, True, None),
-                 "seed_crnn": (dict(SEED_CRNN), False, SEED_REFERENCE)}
-        names = config.get("models") or ["crnn"]
-        unknown = [name for name in names if name not in known]
-        if unknown:
-            raise CompError(f"unknown captcha model {unknown[0]!r} in `models`; known: {', '.join(known)}")
-        return {name: known[name] for name in names}
-
-    @staticmethod
-    def check_test(test: ImageStore, config: dict, *, channels: int) -> np.ndarray:
-        """Rows of undecodable test images (answered empty with --allow-bad-test; an error otherwise)."""
         test.get(channels)
-        if test.bad and not config.get("allow_bad_test"):
-            raise CompError(f"{len(test.bad)} test image(s) cannot be decoded: {', '.join(test.bad)} "
-                            f"(fix them, or pass --allow-bad-test to answer them with an empty expression)")
-        if test.bad:
-            logger.warning("%d unreadable test image(s) get an empty answer: %s", len(test.bad), ", ".join(test.bad))
-        return np.isin(test.paths, test.bad)
+        check_unreadable_test(test.bad, config, remedy="answer them with an empty expression")
+        expressions = dataset.train["label"].to_numpy(dtype=str)
+        return [CrnnSpec(name=name, train=train, expressions=expressions, test=test, config=config,
+                         params=recipe.params, tunable=recipe.tunable, reference=recipe.reference,
+                         train_on_rows=not generated, test_labels=expressions if generated else None,
+                         unreadable_test=np.isin(test.paths, test.bad), fold_seconds=fold_seconds(config))
+                for name, recipe in recipes.items()]
 
     def fuse(self, models: list, labels: np.ndarray, fold_of_row: np.ndarray) -> list:
         """The seed's fusion: per image, the majority of the models' parseable answers (scored on OOF)."""
-        from comp.fusion import Candidate, score_by_fold
-
         ranked = sorted(models, key=lambda model: -model.score)
-        oof = majority_vote([model.oof for model in ranked])
-        test = majority_vote([model.test for model in ranked])
+        oof = majority_vote([model.oof for model in ranked], is_valid=parseable)
+        test = majority_vote([model.test for model in ranked], is_valid=parseable)
         return [Candidate("vote", oof, test, sequence_accuracy(labels, oof),
-                          score_by_fold(self.metric, labels, oof, fold_of_row), vote_details(ranked, labels, oof))]
+                          self.metric.by_fold(labels, oof, fold_of_row), vote_details(ranked, labels, oof))]
 
     def write_submission(self, dataset: Dataset, test_prediction: np.ndarray, *, run,
                          submissions_root: Path) -> tuple[Path, Path]:
@@ -137,14 +127,10 @@ class CaptchaCompetition(Competition):
 
     def predict(self, run, data_dir: Path, out: Path | None) -> Path:
         """Answers for DIR/*.png in numeric order: the CSV (default RUN/predictions.csv) and result.txt beside it."""
-        from competitions.captcha.inference import predict_directory
-
         return predict_directory(run, Path(data_dir), Path(out) if out else run.file("predictions.csv"))
 
     def report_sections(self, run) -> list:
         """Accuracy per character, the most confused character pairs and a gallery of wrong readings."""
-        from competitions.captcha.report import report_sections
-
         return report_sections(run)
 
     def export_model(self, run):
@@ -155,8 +141,6 @@ class CaptchaCompetition(Competition):
 
     def bench(self, data_dir: Path | None = None) -> dict:
         """Prediction images/s at batch 256 with decoding, decoding alone, drawing and training (bench.py)."""
-        from competitions.captcha.bench import run_benchmark
-
         return run_benchmark(data_dir, self.default_config())
 
     def demo(self, out_dir: Path, n: int, seed: int) -> Path:

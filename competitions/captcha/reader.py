@@ -10,9 +10,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from comp.competition import Dataset
+from comp.contract import Dataset
 from comp.errors import CompError
-from competitions.captcha.expressions import ALPHABET, LONGEST_LABEL, ExpressionError, evaluate
+from competitions.captcha.expressions import (
+    ALPHABET,
+    LONGEST_LABEL,
+    ExpressionError,
+    evaluate,
+)
 
 LAYOUT = ("expected DIR/0.png, DIR/1.png, ... and DIR/labels.txt with one '<expression> <value>' line per image "
           "(line 1 for 0.png), and optionally unlabelled DIR/test/N.png")

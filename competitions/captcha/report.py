@@ -6,9 +6,9 @@ from collections import Counter
 
 import numpy as np
 
-from comp import page
-from comp.competition import Section
-from comp.runs import Run
+from comp.contract import Section
+from comp.io import Run
+from comp.report import page, plots
 
 WRONG_IMAGES = 24
 CONFUSED_PAIRS = 15
@@ -57,7 +57,6 @@ def shown(character: str) -> str:
 
 
 def character_section(occurrences: Counter, right: Counter, model: str) -> Section:
-    from comp import plots
 
     accuracy = {character: right[character] / count for character, count in sorted(occurrences.items())}
     rows = [[character, occurrences[character], right[character], f"{value:.3f}"]
@@ -95,8 +94,6 @@ def wrong_section(train, truths: np.ndarray, readings: np.ndarray, model: str) -
 
 def accuracy_over_time_section(scores: dict) -> Section | None:
     """Held-out sequence accuracy after each epoch against minutes trained, per fold of every network."""
-    from comp import plots
-
     images = [page.image(plots.paired_curves(entry["histories"], x="elapsed_s", y="val_sequence_accuracy",
                                              x_scale=1 / 60, x_label="minutes trained", title=name),
                          f"accuracy against training time of {name}")

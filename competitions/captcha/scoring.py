@@ -1,8 +1,6 @@
-"""Scores of decoded expressions (whole-sequence and value accuracy) and the seed's majority vote over models."""
+"""Scores of decoded expressions (whole-sequence and value accuracy) and which answers a vote counts."""
 
 from __future__ import annotations
-
-from collections import Counter
 
 import numpy as np
 
@@ -24,23 +22,6 @@ def value_accuracy(truth: np.ndarray, prediction: np.ndarray) -> float:
     return float(np.mean(hits))
 
 
-def majority_vote(predictions: list[np.ndarray]) -> np.ndarray:
-    """Per image, the expression most models read, ignoring empty and unparseable ones; "" when none is left.
-
-    A tie goes to the answer of the earliest model in ``predictions`` among the tied ones (pass the best first).
-    """
-    if not predictions:
-        raise ValueError("majority_vote needs the predictions of at least one model")
-    columns = [np.asarray(prediction, dtype=str) for prediction in predictions]
-    if len({len(column) for column in columns}) != 1:
-        raise ValueError(f"models predicted different numbers of images: {[len(column) for column in columns]}")
-    voted = np.empty(len(columns[0]), dtype=object)
-    for row, answers in enumerate(zip(*columns)):
-        valid = [answer for answer in answers if value_or_none(answer) is not None]
-        if not valid:
-            voted[row] = ""
-            continue
-        counts = Counter(valid)
-        top = max(counts.values())
-        voted[row] = str(next(answer for answer in valid if counts[answer] == top))
-    return voted
+def parseable(answer: str) -> bool:
+    """Whether a decoded answer is an expression with a value: the answers a majority vote counts."""
+    return value_or_none(str(answer)) is not None

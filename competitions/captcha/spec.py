@@ -10,9 +10,16 @@ from pathlib import Path
 
 import numpy as np
 
-from comp.competition import FoldResult, ModelSpec
+from comp._lazy import lazy_import
+from comp.contract import FitContext, FoldResult, ModelSpec
+from comp.fusion import majority_vote
+from comp.vision import epoch_logger, history_floats, prune_on_validation_loss
 from competitions.captcha.images import ImageStore
-from competitions.captcha.scoring import majority_vote, sequence_accuracy, value_accuracy
+from competitions.captcha.scoring import parseable, sequence_accuracy, value_accuracy
+
+keras = lazy_import("keras")
+crnn = lazy_import("competitions.captcha.model")  # imports Keras
+captcha_batches = lazy_import("competitions.captcha.batches")  # imports Keras
 
 logger = logging.getLogger("comp.captcha")
 ARCHITECTURE = ("channels", "downsample", "conv_widths", "convs_per_block", "dense_units", "gru_units", "gru_layers",
@@ -37,9 +44,7 @@ def accuracy_clock(images: np.ndarray, expressions: np.ndarray, batch_size: int)
 
     Both land in the fit's history (``val_sequence_accuracy``, ``elapsed_s``): the accuracy-vs-time curve.
     """
-    import keras
 
-    from competitions.captcha.model import predict_expressions
 
     class AccuracyClock(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
@@ -50,47 +55,14 @@ def accuracy_clock(images: np.ndarray, expressions: np.ndarray, batch_size: int)
                 return
             if len(images):
                 logs["val_sequence_accuracy"] = sequence_accuracy(
-                    expressions, predict_expressions(self.model, images, batch_size))
+                    expressions, crnn.predict_expressions(self.model, images, batch_size))
             logs["elapsed_s"] = time.perf_counter() - self.started
 
     return AccuracyClock()
 
 
-def prune_on_validation_loss(reporter):
-    """A callback passing each epoch's validation CTC loss to the tuner; it stops the fit when told to prune
-    (``pruned_at`` then holds the epoch), so the spec can end the Optuna trial once Keras has cleaned up."""
-    import keras
-
-    class PruneOnValidationLoss(keras.callbacks.Callback):
-        pruned_at: int | None = None
-
-        def on_epoch_end(self, epoch, logs=None):
-            if logs and "val_loss" in logs and reporter(epoch, float(logs["val_loss"])):
-                self.pruned_at = epoch
-                self.model.stop_training = True
-
-    return PruneOnValidationLoss()
-
-
-def epoch_logger(name: str, seed: int, epochs: int | None, minutes: float | None):
-    """A callback logging each epoch's CTC losses and held-out accuracy, so a long fit shows its progress.
-
-    A fit ended by its deadline (``minutes``) shows the minutes trained instead of the epochs left.
-    """
-    import keras
-
-    def log(epoch, logs):
-        logs = logs or {}
-        values = " ".join(f"{key} {value:.4f}" for key, value in logs.items() if "loss" in key or "accuracy" in key)
-        done = (f"{logs.get('elapsed_s', 0) / 60:.1f}/{minutes:.1f} min" if minutes else f"{epoch + 1}/{epochs}")
-        logger.info("%s (seed %d) epoch %d (%s): %s", name, seed, epoch + 1, done, values)
-
-    return keras.callbacks.LambdaCallback(on_epoch_end=log)
-
-
 class CrnnSpec(ModelSpec):
     """One CRNN recipe; ``train_on_rows`` False means the labelled rows only validate (generated-data mode)."""
-
     def __init__(self, *, name: str, train: ImageStore, expressions: np.ndarray, test: ImageStore, config: dict,
                  params: dict, tunable: bool = True, reference: str | None = None, train_on_rows: bool = True,
                  test_labels: np.ndarray | None = None, unreadable_test: np.ndarray | None = None,
@@ -125,49 +97,40 @@ class CrnnSpec(ModelSpec):
                 "l2": trial.suggest_categorical("l2", choices("l2", [0.0, 1e-6, 1e-5, 1e-4]))}
 
     def predict(self, model, images: np.ndarray) -> np.ndarray:
-        from competitions.captcha.model import predict_expressions
+        return crnn.predict_expressions(model, images, int(self.config.get("predict_batch_size", 256)))
 
-        return predict_expressions(model, images, int(self.config.get("predict_batch_size", 256)))
-
-    def fit_fold(self, params: dict, train_index: np.ndarray, valid_index: np.ndarray, *, seed: int) -> FoldResult:
-        import keras
-
-        from competitions.captcha.batches import CaptchaBatches
-        from competitions.captcha.model import ScheduleAndDeadline, build_crnn, compile_crnn, encode_labels
-
+    def fit_fold(self, params: dict, train_index: np.ndarray, valid_index: np.ndarray,
+                 context: FitContext) -> FoldResult:
+        seed = context.seed
         keras.utils.set_random_seed(seed)
         channels = int(params["channels"])
         images = self.train.get(channels)
         fixed = train_index if self.train_on_rows else train_index[:0]
-        batches = CaptchaBatches(
+        batches = captcha_batches.CaptchaBatches(
             seed=seed, batch_size=int(params["batch_size"]), channels=channels, fixed_images=images[fixed],
             fixed_expressions=self.expressions[fixed], fixed_fraction=float(self.config.get("fixed_fraction", 0.5)),
             thin_fraction=float(self.config.get("thin_minus_fraction", 0.5)),
             workers=int(self.config.get("generator_workers", 1)))
-        model = compile_crnn(build_crnn(**architecture(params), name=self.name.replace("@", "_")),
+        model = crnn.compile_crnn(crnn.build_crnn(**architecture(params), name=self.name.replace("@", "_")),
                              learning_rate=float(params["learning_rate"]), clipnorm=params.get("clipnorm"))
         steps = int(self.config["steps_per_epoch"])
         # Under --time-budget the fit trains until its share of the budget ends, its schedule run by the clock.
         epochs = UNTIL_DEADLINE if self.fold_seconds else int(self.config["epochs"])
-        schedule = ScheduleAndDeadline(schedule=params["schedule"], base=float(params["learning_rate"]),
+        schedule = crnn.ScheduleAndDeadline(schedule=params["schedule"], base=float(params["learning_rate"]),
                                        total_steps=epochs * steps, time_limit=self.fold_seconds)
         watched = valid_index[:int(self.config.get("validation_images", 256))]
-        validation = (images[watched], encode_labels(self.expressions[watched])) if len(watched) else None
+        validation = (images[watched], crnn.encode_labels(self.expressions[watched])) if len(watched) else None
         predict_batch = int(self.config.get("predict_batch_size", 256))
         minutes = self.fold_seconds / 60 if self.fold_seconds else None
         callbacks = [schedule, accuracy_clock(images[watched], self.expressions[watched], predict_batch),
-                     epoch_logger(self.name, seed, epochs, minutes)]
-        pruning = prune_on_validation_loss(self.epoch_loss_reporter) if self.epoch_loss_reporter else None
-        if pruning is not None and validation is not None:
-            callbacks.append(pruning)
+                     epoch_logger(self.name, seed, epochs=epochs, minutes=minutes, log=logger)]
+        if validation is not None:
+            callbacks.append(prune_on_validation_loss(context))
         started = time.perf_counter()
         fitted = model.fit(batches, epochs=epochs, steps_per_epoch=steps, validation_data=validation,
                            validation_batch_size=predict_batch, shuffle=False, callbacks=callbacks, verbose=0)
         seconds = time.perf_counter() - started
-        if pruning is not None and pruning.pruned_at is not None:
-            import optuna
-
-            raise optuna.TrialPruned(f"{self.name}: validation CTC loss after epoch {pruning.pruned_at + 1}")
+        context.raise_if_pruned(f"{self.name}: validation CTC loss")
         test_prediction = self.predict(model, self.test.get(channels))
         if self.unreadable_test is not None:
             test_prediction[self.unreadable_test] = ""
@@ -175,14 +138,14 @@ class CrnnSpec(ModelSpec):
             valid_prediction = test_prediction[valid_index]
         else:
             valid_prediction = self.predict(model, images[valid_index])
-        history = {key: [float(value) for value in values] for key, values in fitted.history.items()}
+        history = history_floats(fitted.history)
         history.update(steps=schedule.steps, train_seconds=round(seconds, 2),
                        train_images_per_s=round(schedule.steps * int(params["batch_size"]) / max(seconds, 1e-9), 1))
         return FoldResult(valid_prediction, test_prediction, model, history)
 
     def combine_folds(self, test_predictions: list[np.ndarray]) -> np.ndarray:
         """Majority vote of the fold models; with a labelled test set (generated mode) each one's accuracy too."""
-        voted = majority_vote(test_predictions)
+        voted = majority_vote(test_predictions, is_valid=parseable)
         if self.test_labels is not None:
             self.validation = {
                 "rows": len(self.test_labels),
@@ -195,7 +158,10 @@ class CrnnSpec(ModelSpec):
 
     def save_model(self, model, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        model.save(directory / "crnn.keras")
+        model.save(directory / crnn.CRNN_FILE)
+
+    def load_model(self, directory: Path):
+        return crnn.load_crnn(directory)
 
     def describe(self) -> dict:
         details = {"network": "CRNN + CTC", "trained_on": "generated + fixed rows" if self.train_on_rows else

@@ -17,6 +17,22 @@ import time
 from pathlib import Path
 
 import numpy as np
+import optuna
+
+from comp._lazy import lazy_import
+from comp.io import machine
+from comp.vision.backbones import get_backbone, resolve_weights
+from comp.vision.features import (
+    build_extractor,
+    decoded_images,
+    distribution_strategy,
+    forward_function,
+    precision_policy,
+)
+from competitions.dogs.demo import write_demo
+from competitions.dogs.reader import read_dataset
+
+tf = lazy_import("tensorflow")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = REPO_ROOT.parent / "shared"
@@ -24,7 +40,6 @@ BACKBONE = "squeezenet1_1"
 
 
 def _data_and_weights(data_dir: Path | None, scratch: Path) -> tuple[Path, str]:
-    from competitions.dogs.demo import write_demo
 
     if data_dir is None:
         shared_data = SHARED / "data" / "dogs-vs-cats"
@@ -35,9 +50,6 @@ def _data_and_weights(data_dir: Path | None, scratch: Path) -> tuple[Path, str]:
 
 def local_imagenet_weights(backbone: str) -> str | None:
     """A local copy of the backbone's ImageNet weights ($COMP_WEIGHTS_DIR or the Keras cache), else None."""
-    from comp.backbones import resolve_weights
-    from comp.registry import get_backbone
-
     resolved = resolve_weights(get_backbone(backbone), "imagenet")
     return resolved.path if resolved.kind == "file" else None
 
@@ -45,17 +57,13 @@ def local_imagenet_weights(backbone: str) -> str | None:
 def extraction_throughput(paths: list[str], weights_source: str, *, batch_size: int = 32,
                           mixed_precision: bool = False, xla: bool = False) -> dict:
     """Images/s of decode+resize+forward through the tf.data pipeline vs ``model.predict`` on decoded arrays."""
-    import tensorflow as tf
 
-    from comp.backbones import resolve_weights
-    from comp.features import _distribution_strategy, _forward_function, _precision, build_extractor, decoded_images
-    from comp.registry import get_backbone
 
     backbone = get_backbone(BACKBONE)
     weights = resolve_weights(backbone, weights_source)
-    with _precision(mixed_precision):
+    with precision_policy(mixed_precision):
         model = build_extractor(backbone, weights, "avg")
-    step = _forward_function({BACKBONE: model}, {BACKBONE: ["orig"]}, _distribution_strategy(), xla)
+    step = forward_function({BACKBONE: model}, {BACKBONE: ["orig"]}, distribution_strategy(), xla)
     for _, images in decoded_images(paths[:batch_size], backbone.input_size, batch_size):
         step(images)  # trace and warm up outside the timing
     started = time.perf_counter()
@@ -117,8 +125,6 @@ def timed_train(data_dir: Path, weights: dict[str, str], scratch: Path, *, trial
 
 def head_seconds_per_trial(run_dir: Path) -> dict:
     """Mean seconds of one k-fold trial per head, from the trials the benchmark run recorded."""
-    import optuna
-
     storage = f"sqlite:///{run_dir / 'study.db'}"
     seconds: dict[str, list[float]] = {}
     for summary in optuna.get_all_study_summaries(storage):
@@ -130,10 +136,7 @@ def head_seconds_per_trial(run_dir: Path) -> dict:
 
 def run_benchmark(data_dir: Path | None, config: dict) -> dict:
     """Every dogs measurement as one JSON-ready dict; ``config`` is the plugin's defaults (backbones, views)."""
-    import tensorflow as tf
 
-    from comp.config import machine
-    from competitions.dogs.reader import read_dataset
 
     with tempfile.TemporaryDirectory(prefix="comp-bench-") as scratch:
         scratch = Path(scratch)

@@ -6,18 +6,24 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import log_loss
 
-from comp.competition import Competition, Dataset, Metric, TrainingContext
-from comp.registry import register_competition
-from comp.submit import save_submission, validate_submission
+from comp import Candidate, Competition, Dataset, TrainingContext, register_competition
+from comp.engine import default_cache_dir
+from comp.fusion import probability_fusion
+from comp.io import save_submission, validate_submission, write_text
+from comp.vision.features import build_feature_sets
+from comp.vision.heads import FeatureHeadSpec, pipeline_model, predict_feature_heads
+from competitions.dogs.bench import run_benchmark
 from competitions.dogs.demo import write_demo
 from competitions.dogs.reader import read_dataset, read_test
-
-
-def binary_log_loss(truth: np.ndarray, probability: np.ndarray) -> float:
-    """Kaggle's log loss for P(dog), with both classes declared so one-class folds still score."""
-    return log_loss(truth, np.clip(probability, 1e-15, 1 - 1e-15), labels=[0, 1])
+from competitions.dogs.recipes import (
+    LOGISTIC_REFERENCE,
+    SEED_CLIP_MARGIN,
+    SEED_RECIPE,
+    SEED_REFERENCE,
+)
+from competitions.dogs.report import report_sections
+from competitions.dogs.scoring import LOG_LOSS
 
 
 @register_competition
@@ -25,35 +31,34 @@ class DogsCompetition(Competition):
     name = "dogs"
     title = "Dogs vs. Cats Redux: Kernels Edition"
     kaggle_slug = "dogs-vs-cats-redux-kernels-edition"
-    metric = Metric("log_loss", binary_log_loss, "minimize", probabilistic=True)
-    reference_clip = 0.005  # the seed's fixed 0.005/0.995, reported beside the clip searched on OOF
+    metric = LOG_LOSS
     demo_flags = {"backbones": ["squeezenet1_1"], "weights": {"squeezenet1_1": "none"}, "trials": 3, "folds": 3}
 
-    def read(self, data_dir: Path) -> Dataset:
+    def read(self, data_dir: Path, config: dict) -> Dataset:
         return read_dataset(data_dir)
 
     def models(self, context: TrainingContext) -> list:
         """Both heads on every feature set, plus the two references: the seed recipe and plain C=1 logistic."""
-        from comp.feature_heads import SEED_RECIPE, FeatureHeadSpec  # TensorFlow loads only when training
-        from comp.feature_sets import build_feature_sets
-
         feature_sets = build_feature_sets(context.dataset, context.config, context.cache_dir)
         labels = context.dataset.labels
         reference = feature_sets[0]
-        seed_clip = tuple(context.config.get("seed_clip", (0.005, 0.995)))
+        seed_clip = tuple(context.config.get("seed_clip", (SEED_CLIP_MARGIN, 1 - SEED_CLIP_MARGIN)))
         specs = [] if not context.config.get("references", True) else [
             FeatureHeadSpec(head="dense", feature_set=reference, labels=labels, name=f"seed_recipe@{reference.name}",
                             fixed_params=SEED_RECIPE, clip=seed_clip,
-                            reference="(a) seed recipe: dropout 0.5 + dense sigmoid, Adam, 10 epochs, batch 128, "
-                                      f"clip {seed_clip[0]}/{seed_clip[1]}"),
+                            reference=SEED_REFERENCE.format(low=seed_clip[0], high=seed_clip[1])),
             FeatureHeadSpec(head="logistic", feature_set=reference, labels=labels,
                             name=f"logistic_c1@{reference.name}", fixed_params={"C": 1.0},
-                            reference="(b) plain logistic regression, C=1, standardised features"),
+                            reference=LOGISTIC_REFERENCE),
         ]
         for feature_set in feature_sets:
             for head in context.config.get("heads", ["logistic", "dense"]):
                 specs.append(FeatureHeadSpec(head=head, feature_set=feature_set, labels=labels))
         return specs
+
+    def fuse(self, models: list[Candidate], labels: np.ndarray, fold_of_row: np.ndarray) -> list[Candidate]:
+        """Blend, stack and searched clips, with each clipped candidate's score at the seed's fixed clip beside."""
+        return probability_fusion(models, labels, fold_of_row, self.metric, reference_clip=SEED_CLIP_MARGIN)
 
     def write_submission(self, dataset: Dataset, test_prediction: np.ndarray, *, run,
                          submissions_root: Path) -> tuple[Path, Path]:
@@ -68,10 +73,6 @@ class DogsCompetition(Competition):
 
     def predict(self, run, data_dir: Path, out: Path | None) -> Path:
         """P(dog) for the images in ``data_dir/test`` (or ``data_dir`` itself) from a trained run, as id,label."""
-        from comp.inference import predict_feature_heads
-        from comp.runs import write_text
-        from comp.training import default_cache_dir
-
         data_dir = Path(data_dir)
         images = read_test(data_dir / "test" if (data_dir / "test").is_dir() else data_dir)
         probability = predict_feature_heads(run, images["path"].tolist(), cache_dir=default_cache_dir())
@@ -82,20 +83,14 @@ class DogsCompetition(Competition):
 
     def report_sections(self, run) -> list:
         """Calibration before and after clipping, the most confidently wrong images, class activation maps."""
-        from competitions.dogs.report import report_sections
-
         return report_sections(run)
 
     def export_model(self, run):
         """The final model as one network: raw image -> backbones -> every fold head -> fusion -> P(dog)."""
-        from comp.feature_models import pipeline_model
-
         return pipeline_model(run)
 
     def bench(self, data_dir: Path | None = None) -> dict:
         """Speed and memory figures (see competitions/dogs/bench.py)."""
-        from competitions.dogs.bench import run_benchmark
-
         return run_benchmark(data_dir, self.default_config())
 
     def demo(self, out_dir: Path, n: int, seed: int) -> Path:

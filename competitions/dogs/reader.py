@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from comp.competition import Dataset
+from comp.contract import Dataset
 from comp.errors import CompError
 
 LAYOUT = "expected DIR/train/{cat,dog}.N.jpg, DIR/test/N.jpg and optionally DIR/sample_submission.csv"

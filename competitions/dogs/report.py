@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from comp import page
-from comp.competition import Section
+from comp.contract import Section
 from comp.errors import CompError
-from comp.report import evenly_spaced_rows
-from comp.runs import Run
+from comp.io import Run
+from comp.report import evenly_spaced_rows, page, plots
+from comp.vision.heads import activation_maps, cam_source, overlay
+from competitions.dogs.scoring import binary_log_loss
 
 WRONG_IMAGES = 24
 CAM_IMAGES = 8
@@ -21,9 +22,6 @@ def animal(label: int) -> str:
 
 def calibration_section(run: Run, scores: dict, labels: np.ndarray) -> Section:
     """Reliability diagram of the final candidate's OOF P(dog) without and with its clip."""
-    from comp import plots
-    from competitions.dogs.plugin import binary_log_loss
-
     base = scores["final"]["name"].removesuffix("+clip")
     names = [name for name in (base, f"{base}+clip") if run.file("oof", f"{name}.npy").exists()]
     predictions = {name: run.load_predictions(name)[0] for name in names}
@@ -58,9 +56,6 @@ def wrong_section(run: Run, scores: dict, train) -> Section:
 
 def cam_section(run: Run, test) -> Section:
     """Class activation maps of a sample of test images from a linear head on one backbone's pooled features."""
-    from comp.cam import overlay
-    from comp.feature_models import activation_maps, cam_source
-
     title = "Class activation maps (test images)"
     try:
         source = cam_source(run)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -12,8 +13,6 @@ from competitions.pathology.scoring import score_mask_folders
 
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry: print the scores of PREDICTED_DIR against TRUTH_DIR as one line of JSON."""
-    import json
-
     parser = argparse.ArgumentParser(prog="python -m competitions.pathology",
                                      description="pixel F1 of predicted 0/255 PNG masks against truth masks")
     parser.add_argument("predicted_dir", type=Path)

@@ -12,6 +12,17 @@ from pathlib import Path
 
 import numpy as np
 
+from comp._lazy import lazy_import
+from comp.io import machine
+from competitions.pathology.augment import TileSampler
+from competitions.pathology.demo import write_demo
+from competitions.pathology.models import build_fcn8s, build_unet, segmentation_loss
+from competitions.pathology.reader import read_dataset
+from competitions.pathology.slides import Geometry, Slides
+from competitions.pathology.tiles import predict_with_views
+
+keras = lazy_import("keras")
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = REPO_ROOT.parent / "shared"
 TRAIN_STEPS = 5
@@ -19,10 +30,6 @@ TRAIN_STEPS = 5
 
 def _slides(data_dir: Path | None, scratch: Path, count: int = 4):
     """A few decoded training slides and where they came from."""
-    from competitions.pathology.demo import write_demo
-    from competitions.pathology.reader import read_dataset
-    from competitions.pathology.slides import Slides
-
     if data_dir is None:
         shared = SHARED / "data" / "pathology-glas"
         data_dir = shared if shared.is_dir() else write_demo(scratch / "demo", n=count, seed=0)
@@ -32,11 +39,7 @@ def _slides(data_dir: Path | None, scratch: Path, count: int = 4):
 
 def measure(model, slides, geometry, *, tile: int, batch_size: int, views: tuple[str, ...]) -> dict:
     """Train tiles/s over a few steps, predict tiles/s, and seconds to predict one slide with its views."""
-    import keras
 
-    from competitions.pathology.augment import TileSampler
-    from competitions.pathology.models import segmentation_loss
-    from competitions.pathology.tiles import predict_with_views
 
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=segmentation_loss())
     sampler = TileSampler(slides.images(geometry), slides.masks(geometry), tile=tile, seed=0)
@@ -63,10 +66,6 @@ def measure(model, slides, geometry, *, tile: int, batch_size: int, views: tuple
 
 def run_benchmark(data_dir: Path | None, config: dict) -> dict:
     """Every measurement as one JSON-ready dict."""
-    from comp.config import machine
-    from competitions.pathology.models import build_fcn8s, build_unet
-    from competitions.pathology.slides import Geometry
-
     weights = SHARED / "weights" / "squeezenet_v1.1_imagenet_notop.h5"
     views = tuple(config.get("tta_views") or ("identity",))
     geometry = Geometry(scale=float(config.get("scale", 0.5)))

@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from comp.runs import write_bytes, write_text
+from comp.io import write_bytes, write_text
 from competitions.pathology.masks import rasterise
 from competitions.pathology.svg import polygons_svg
 

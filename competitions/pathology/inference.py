@@ -7,44 +7,23 @@ candidate's threshold lands on 0.5, and the masks and CSV are written by the sub
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from comp.engine import read_final, saved_fold_models
 from comp.errors import CompError
-from comp.kfold import saved_fold_models
-from comp.runs import Run
-from competitions.pathology.plugin import THRESHOLD_SUFFIX, segmentation_spec
+from comp.io import Run
 from competitions.pathology.reader import image_files
+from competitions.pathology.recipes import (
+    final_network,
+    pathology_recipes,
+    segmentation_spec,
+)
 from competitions.pathology.scoring import remap_probabilities
 from competitions.pathology.slides import Slides
-from competitions.pathology.spec import NETWORK_FILE
 from competitions.pathology.submission import write_masks_and_csv
-
-NO_THRESHOLD = 0.5  # a plain model's masks mark probability >= 0.5
-
-
-def final_model(scores: dict) -> tuple[str, float]:
-    """(the network model behind the run's final candidate, the threshold it marks that model's probabilities at)."""
-    if "final" not in scores:
-        raise CompError("the run did not finish training (no final model in scores.json)")
-    final = scores["final"]
-    return final["name"].removesuffix(THRESHOLD_SUFFIX), float(final.get("threshold", NO_THRESHOLD))
-
-
-def load_network(directory: Path):
-    """One fold's saved segmenter, with the custom layers it may hold registered first."""
-    import keras
-
-    from comp.export import register_custom_layers
-    from competitions.pathology.models import edge_padding_class
-
-    path = directory / NETWORK_FILE
-    if not path.is_file():
-        raise CompError(f"the fold network {path} is missing")
-    register_custom_layers()
-    edge_padding_class()
-    return keras.models.load_model(path, compile=False)
 
 
 def slide_paths(data_dir: Path) -> list[Path]:
@@ -61,14 +40,16 @@ def slide_paths(data_dir: Path) -> list[Path]:
 def predict_directory(run: Run, data_dir: Path, out: Path) -> Path:
     """Write ``out`` (id,cancer_probability,cancer_fraction) and ``<out stem>_masks/<id>.png`` beside it."""
     config = run.config()["config"]
-    scores = run.read_json("scores.json")
-    name, threshold = final_model(scores)
+    final = read_final(run)
+    name, threshold = final_network(final)
     paths = slide_paths(data_dir)
     slides = Slides.load(paths)
-    spec = segmentation_spec(name, scores["models"][name]["params"], config, Slides.load([]), slides)
+    recipe = pathology_recipes(config)[name]
+    spec = segmentation_spec(name, replace(recipe, params=final.scores["models"][name]["params"]), config,
+                             Slides.load([]), slides)
     rows = np.arange(len(slides))
-    fold_maps = [spec.pad_maps(spec.predict_maps(load_network(directory), slides, rows))
-                 for directory in saved_fold_models(run, scores, name)]
+    fold_maps = [spec.pad_maps(spec.predict_maps(spec.load_model(directory), slides, rows))
+                 for directory in saved_fold_models(run, final.scores, name)]
     maps = remap_probabilities(spec.combine_folds(fold_maps), threshold)
     return write_masks_and_csv(out, out.parent / f"{out.stem}_masks", [path.stem for path in paths], maps,
                                slides.sizes, output_scale=spec.output_geometry.scale,

@@ -12,8 +12,12 @@ import functools
 
 import numpy as np
 
-from comp.backbones import resolve_weights
-from comp.registry import get_backbone
+from comp._lazy import lazy_import
+from comp.vision.backbones import get_backbone, resolve_weights
+
+keras = lazy_import("keras")
+layers = lazy_import("keras.layers")
+ops = lazy_import("keras.ops")
 
 NUM_CLASSES = 2
 
@@ -32,12 +36,9 @@ def bilinear_kernel(factor: int, channels: int) -> np.ndarray:
 @functools.cache
 def edge_padding_class():
     """The Keras layer that pads a feature map by repeating its border (defined on first use, like backbones')."""
-    import keras
-
     @keras.saving.register_keras_serializable(package="comp_pathology")
     class MirrorPadding2D(keras.layers.Layer):
         """Pad (top, bottom), (left, right) pixels by mirroring the border (zeros would fake a 0.5 border)."""
-
         def __init__(self, padding, **kwargs):
             super().__init__(**kwargs)
             self.padding = tuple(tuple(int(value) for value in pair) for pair in padding)
@@ -58,8 +59,6 @@ def edge_padding_class():
 
 def match_size(tensor, height: int, width: int, name: str):
     """Centre-crop or mirror-pad a (N, h, w, C) Keras tensor to (height, width)."""
-    from keras import layers
-
     current_height, current_width = tensor.shape[1], tensor.shape[2]
     if (current_height, current_width) == (height, width):
         return tensor
@@ -76,9 +75,6 @@ def match_size(tensor, height: int, width: int, name: str):
 
 def upsample(tensor, factor: int, l2: float, name: str):
     """A transposed convolution of stride ``factor`` over the class scores, starting as bilinear interpolation."""
-    import keras
-    from keras import layers
-
     if factor == 1:
         return tensor
     kernel = bilinear_kernel(factor, NUM_CLASSES)
@@ -89,9 +85,6 @@ def upsample(tensor, factor: int, l2: float, name: str):
 
 def build_fcn8s(backbone: str, *, tile: int, l2: float = 1e-6, weights: str | None = "imagenet", seed: int = 0):
     """FCN-8s for (tile, tile) RGB 0..255 input: encoder from the backbone registry, 2-class softmax output."""
-    import keras
-    from keras import layers
-
     spec = get_backbone(backbone)
     encoder = spec.build(resolve_weights(spec, weights, seed=seed), input_size=(tile, tile))
     feature_model = keras.Model(encoder.input, [encoder.get_layer(spec.skip_layers[0]).output,
@@ -120,9 +113,6 @@ def build_fcn8s(backbone: str, *, tile: int, l2: float = 1e-6, weights: str | No
 
 def build_unet(*, tile: int, widths: tuple[int, ...] = (16, 32, 64, 128), l2: float = 1e-6, dropout: float = 0.1):
     """A U-Net from scratch: two 3x3 conv+BN+ReLU per level, max-pool down, transposed conv up, skip concat."""
-    import keras
-    from keras import layers
-
     if tile % (2 ** (len(widths) - 1)):
         raise ValueError(f"U-Net tile {tile} must be a multiple of {2 ** (len(widths) - 1)} for {len(widths)} levels")
     regulariser = keras.regularizers.L2(l2) if l2 else None
@@ -157,9 +147,6 @@ def build_unet(*, tile: int, widths: tuple[int, ...] = (16, 32, 64, 128), l2: fl
 
 def segmentation_loss(kind: str = "crossentropy", dice_weight: float = 1.0):
     """Pixel cross-entropy on the softmax, or (``crossentropy+dice``) plus ``dice_weight`` x soft Dice loss."""
-    import keras
-    from keras import ops
-
     if kind not in ("crossentropy", "crossentropy+dice", "dice"):
         raise ValueError(f"unknown loss {kind!r}; use 'crossentropy', 'crossentropy+dice' or 'dice'")
     crossentropy = keras.losses.SparseCategoricalCrossentropy()

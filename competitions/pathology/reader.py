@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from comp.competition import Dataset
+from comp.contract import Dataset
 from comp.errors import CompError
 
 LAYOUT = ("expected DIR/train/image/*.tiff with outlines in DIR/train/labels/<same stem>.svg, and DIR/test/image/"

@@ -11,15 +11,24 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from comp import page
-from comp.competition import Section
+from comp.contract import Section
+from comp.engine import read_final, saved_fold_models
 from comp.errors import CompError
-from comp.kfold import saved_fold_models
-from comp.report import evenly_spaced_rows
-from comp.runs import Run
-from competitions.pathology.inference import final_model
-from competitions.pathology.masks import read_mask, read_slide, read_truth_png, resize_image, scaled_size
-from competitions.pathology.scoring import f1_by_threshold, pixel_f1_of_masks, threshold_bin
+from comp.io import Run
+from comp.report import evenly_spaced_rows, page, plots
+from competitions.pathology.masks import (
+    read_mask,
+    read_slide,
+    read_truth_png,
+    resize_image,
+    scaled_size,
+)
+from competitions.pathology.recipes import final_network
+from competitions.pathology.scoring import (
+    f1_by_threshold,
+    pixel_f1_of_masks,
+    threshold_bin,
+)
 from competitions.pathology.submission import full_size_maps
 
 TEST_IMAGES = 8
@@ -133,8 +142,6 @@ def per_image_f1(histograms: np.ndarray, threshold: float) -> np.ndarray:
 
 def f1_histogram_section(run: Run, scores: dict, name: str, threshold: float) -> Section:
     """How pixel F1 spreads over the training images (OOF, at the final threshold), and the worst images."""
-    from comp import plots  # first: it selects the display-free Agg backend
-
     plt = plots.plt
 
     scores_by_image = per_image_f1(run.load_predictions(name)[0], threshold)
@@ -157,7 +164,8 @@ def f1_histogram_section(run: Run, scores: dict, name: str, threshold: float) ->
 
 def report_sections(run: Run) -> list[Section]:
     """Outlines over a sample of OOF and of test slides, then the per-image F1 histogram."""
-    scores = run.read_json("scores.json")
-    name, threshold = final_model(scores)
+    final = read_final(run)
+    scores = final.scores
+    name, threshold = final_network(final)
     return [oof_outline_section(run, scores, name, threshold), test_outline_section(run, scores, name, threshold),
             f1_histogram_section(run, scores, name, threshold)]

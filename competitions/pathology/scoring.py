@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from comp.errors import CompError
+from competitions.pathology.masks import read_truth_png
 
 BINS = 256
 
@@ -110,8 +111,6 @@ def score_mask_folders(predicted_dir: str | Path, truth_dir: str | Path) -> dict
     Every truth mask needs a predicted mask of the same name and size; the all-positive mask's F1 (the floor)
     is reported beside it.
     """
-    from competitions.pathology.masks import read_truth_png
-
     predicted_dir, truth_dir = Path(predicted_dir), Path(truth_dir)
     truth_files = sorted(truth_dir.glob("*.png"))
     if not truth_files:

@@ -11,7 +11,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from comp.errors import CompError
-from competitions.pathology.masks import rasterise, read_slide, resize_image, scaled_size
+from competitions.pathology.masks import (
+    rasterise,
+    read_slide,
+    resize_image,
+    scaled_size,
+)
 from competitions.pathology.svg import read_polygons
 
 

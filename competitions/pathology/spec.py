@@ -17,13 +17,26 @@ from pathlib import Path
 
 import numpy as np
 
-from comp.competition import FoldResult, ModelSpec
+from comp._lazy import lazy_import
+from comp.contract import FitContext, FoldResult, ModelSpec
+from comp.errors import CompError
+from comp.io import write_array
 from comp.report import evenly_spaced_rows
-from comp.runs import write_array
+from comp.vision import epoch_logger, history_floats, register_custom_layers
+from competitions.pathology.augment import TileSampler
 from competitions.pathology.masks import resize_image
+from competitions.pathology.models import (
+    build_fcn8s,
+    build_unet,
+    edge_padding_class,
+    segmentation_loss,
+)
 from competitions.pathology.scoring import probability_histogram
 from competitions.pathology.slides import Geometry, Slides
 from competitions.pathology.tiles import predict_with_views
+
+keras = lazy_import("keras")
+tile_batches = lazy_import("competitions.pathology.batches")  # imports Keras
 
 logger = logging.getLogger("comp.pathology")
 SEED_LEARNING_RATES = (1e-3, 1e-4, 1e-5)
@@ -36,7 +49,6 @@ NETWORK_FILE = "segmenter.keras"
 @dataclass
 class FittedSegmenter:
     """A fold's trained network and the probability maps (output scale) of a few of its held-out slides by row."""
-
     network: object
     held_out_maps: dict[int, np.ndarray]
 
@@ -53,7 +65,6 @@ def map_canvas(sizes: list[tuple[int, int]]) -> tuple[int, int]:
 
 class SegmentationSpec(ModelSpec):
     """One network recipe (``network``: "unet" or "fcn8s") at one geometry (tiles at a scale, or whole images)."""
-
     def __init__(self, *, name: str, network: str, params: dict, train: Slides, test: Slides, config: dict,
                  geometry: Geometry, output_scale: float, tunable: bool = True, reference: str | None = None):
         self.name = name
@@ -81,9 +92,7 @@ class SegmentationSpec(ModelSpec):
 
     def build(self, params: dict, seed: int):
         """The compiled network for ``params``."""
-        import keras
 
-        from competitions.pathology.models import build_fcn8s, build_unet, segmentation_loss
 
         if self.network == "unet":
             widths = tuple(int(width) for width in str(params["widths"]).split("-"))
@@ -126,12 +135,9 @@ class SegmentationSpec(ModelSpec):
                                                self.train.truth(row))
                          for probabilities, row in zip(maps, rows)])
 
-    def fit_fold(self, params: dict, train_index: np.ndarray, valid_index: np.ndarray, *, seed: int) -> FoldResult:
-        import keras
-
-        from competitions.pathology.augment import TileSampler
-        from competitions.pathology.batches import TileBatches
-
+    def fit_fold(self, params: dict, train_index: np.ndarray, valid_index: np.ndarray,
+                 context: FitContext) -> FoldResult:
+        seed = context.seed
         keras.utils.set_random_seed(seed)
         images, masks = self.train.images(self.geometry), self.train.masks(self.geometry)
         sampler = TileSampler([images[row] for row in train_index], [masks[row] for row in train_index],
@@ -139,10 +145,10 @@ class SegmentationSpec(ModelSpec):
                               scale_change=float(params.get("scale_change", 0.2)))
         model = self.build(params, seed)
         epochs, steps = int(params["epochs"]), int(params["steps_per_epoch"])
-        batches = TileBatches(sampler, batch_size=int(params["batch_size"]))
+        batches = tile_batches.TileBatches(sampler, batch_size=int(params["batch_size"]))
         started = time.perf_counter()
         fitted = model.fit(batches, epochs=epochs, steps_per_epoch=steps, verbose=0, shuffle=False,
-                           callbacks=[epoch_logger(self.name, seed, epochs)])
+                           callbacks=[epoch_logger(self.name, seed, epochs=epochs, log=logger)])
         train_seconds = time.perf_counter() - started
         started = time.perf_counter()
         valid_maps = self.predict_maps(model, self.train, valid_index)
@@ -150,7 +156,7 @@ class SegmentationSpec(ModelSpec):
         test_prediction = self.pad_maps(self.predict_maps(model, self.test, np.arange(len(self.test))))
         sample = set(held_out_sample(valid_index).tolist())
         kept = {int(row): probabilities for row, probabilities in zip(valid_index, valid_maps) if row in sample}
-        history = {key: [float(value) for value in values] for key, values in fitted.history.items()}
+        history = history_floats(fitted.history)
         history.update(train_seconds=round(train_seconds, 2), predict_seconds=round(time.perf_counter() - started, 2),
                        train_tiles_per_s=round(epochs * steps * int(params["batch_size"]) / max(train_seconds, 1e-9), 1))
         logger.info("%s (seed %d): trained %.0f s, predicted %.0f s", self.name, seed, history["train_seconds"],
@@ -181,17 +187,16 @@ class SegmentationSpec(ModelSpec):
         for row, probabilities in model.held_out_maps.items():
             write_array(directory / f"held_out_{row}.npy", probabilities.astype(np.float16))
 
+    def load_model(self, directory: Path):
+        """One fold's saved network (``segmenter.keras``), with the custom layers it may hold registered first."""
+        path = directory / NETWORK_FILE
+        if not path.is_file():
+            raise CompError(f"the fold network {path} is missing; was this run trained by the pathology competition?")
+        register_custom_layers()
+        edge_padding_class()
+        return keras.models.load_model(path, compile=False)
+
     def describe(self) -> dict:
         geometry = (f"whole image at {self.geometry.size}x{self.geometry.size}" if self.geometry.size is not None
                     else f"{self.tile}px tiles at scale {self.geometry.scale}")
         return {"network": self.network, "input": geometry, "test_time_views": list(self.views)}
-
-
-def epoch_logger(name: str, seed: int, epochs: int):
-    """A callback logging each epoch's loss, so a long fit shows its progress."""
-    import keras
-
-    def log(epoch, logs):
-        logger.info("%s (seed %d) epoch %d/%d: loss %.4f", name, seed, epoch + 1, epochs, (logs or {}).get("loss", 0))
-
-    return keras.callbacks.LambdaCallback(on_epoch_end=log)

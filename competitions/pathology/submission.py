@@ -18,8 +18,7 @@ import numpy as np
 import pandas as pd
 
 from comp.errors import CompError
-from comp.runs import write_bytes, write_text
-from comp.submit import FLOAT_FORMAT, validate_submission
+from comp.io import FLOAT_FORMAT, validate_submission, write_bytes, write_text
 from competitions.pathology.masks import resize_image
 from competitions.pathology.slides import Geometry
 

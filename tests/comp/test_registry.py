@@ -1,7 +1,7 @@
 import pytest
 
 from comp import CompError, list_competitions, register_competition
-from comp.competition import Competition
+from comp.contract import Competition
 from comp.registry import create_competition, get_competition_class
 from tests.conftest import run_comp
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from comp import CompError
-from comp.runs import Run
+from comp.io import Run
 from competitions.captcha.demo import write_demo as write_captcha_demo
 from competitions.dogs.plugin import DogsCompetition
 from competitions.dogs.reader import read_dataset

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from comp import CompError
-from comp.backbones import resolve_weights
-from comp.features import ExtractionOptions, FeatureRequest, extract
-from comp.registry import get_backbone
+from comp.vision.backbones import resolve_weights
+from comp.vision.features import extract, ExtractionOptions, FeatureRequest
+from comp.vision.backbones import get_backbone
 from competitions.dogs.reader import read_dataset
 from tests.conftest import SHARED
 

@@ -6,8 +6,9 @@ import os
 import pandas as pd
 import pytest
 
-from comp import CompError, submit
-from comp.runs import write_text
+from comp import CompError
+from comp import io as submit
+from comp.io import write_text
 from tests.conftest import install_fake_kaggle, kaggle_environment, run_comp
 from tests.faults.conftest import one_line_error
 

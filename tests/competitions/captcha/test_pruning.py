@@ -3,9 +3,9 @@
 import tomllib
 
 import numpy as np
-import optuna
 import pytest
 
+from comp import FitContext, TrialPruned
 from competitions.captcha.demo import write_demo
 from competitions.captcha.images import ImageStore
 from competitions.captcha.reader import read_dataset
@@ -26,16 +26,13 @@ def spec(tmp_path_factory):
 
 def test_the_fit_reports_each_epochs_validation_loss_and_stops_when_told_to_prune(spec):
     reports = []
-    spec.epoch_loss_reporter = lambda epoch, loss: reports.append((epoch, loss)) or epoch == 1
-    try:
-        with pytest.raises(optuna.TrialPruned, match="validation CTC loss after epoch 2"):
-            spec.fit_fold(TINY, np.arange(4), np.arange(4, 8), seed=0)
-    finally:
-        spec.epoch_loss_reporter = None
+    context = FitContext(seed=0, epoch_reporter=lambda epoch, loss: reports.append((epoch, loss)) or epoch == 1)
+    with pytest.raises(TrialPruned, match="validation CTC loss after epoch 2"):
+        spec.fit_fold(TINY, np.arange(4), np.arange(4, 8), context)
     assert [epoch for epoch, _ in reports] == [0, 1]  # epochs 3 and 4 never ran
     assert all(np.isfinite(loss) and loss > 0 for _, loss in reports)
 
 
 def test_without_a_tuner_the_fit_runs_every_epoch(spec):
-    result = spec.fit_fold(TINY, np.arange(4), np.arange(4, 8), seed=0)
+    result = spec.fit_fold(TINY, np.arange(4), np.arange(4, 8), FitContext(seed=0))
     assert len(result.history["val_loss"]) == CONFIG["epochs"]

@@ -3,10 +3,15 @@
 import numpy as np
 import pytest
 
-from comp.fusion import Candidate
+from comp.fusion import Candidate, majority_vote
 from competitions.captcha.answers import answer_table, result_text, write_answers
 from competitions.captcha.plugin import CaptchaCompetition
-from competitions.captcha.scoring import majority_vote, sequence_accuracy, value_accuracy
+from competitions.captcha.scoring import parseable, sequence_accuracy, value_accuracy
+
+
+def vote(predictions):
+    """The captcha's vote: only parseable answers count."""
+    return majority_vote(predictions, is_valid=parseable)
 
 
 def test_accuracies_count_whole_expressions_and_values():
@@ -17,24 +22,24 @@ def test_accuracies_count_whole_expressions_and_values():
 
 
 def test_vote_takes_the_majority_and_ignores_empty_and_unparseable_answers():
-    voted = majority_vote([np.array(["1+2", "", "3*3", "1+("]),
+    voted = vote([np.array(["1+2", "", "3*3", "1+("]),
                            np.array(["1+3", "4-1", "3*3", ""]),
                            np.array(["1+3", "(", "3*4", "*"])])
     assert voted.tolist() == ["1+3", "4-1", "3*3", ""]
 
 
 def test_vote_ties_go_to_the_earliest_model():
-    assert majority_vote([np.array(["1+2"]), np.array(["1+3"])]).tolist() == ["1+2"]
-    assert majority_vote([np.array(["1+"]), np.array(["1+3"]), np.array(["1+2"])]).tolist() == ["1+3"]
-    assert majority_vote([np.array(["5", "6"]), np.array(["7", "6"]), np.array(["7", "8"]),
+    assert vote([np.array(["1+2"]), np.array(["1+3"])]).tolist() == ["1+2"]
+    assert vote([np.array(["1+"]), np.array(["1+3"]), np.array(["1+2"])]).tolist() == ["1+3"]
+    assert vote([np.array(["5", "6"]), np.array(["7", "6"]), np.array(["7", "8"]),
                           np.array(["5", "8"])]).tolist() == ["5", "6"]
 
 
 def test_vote_refuses_unequal_lengths_and_no_models():
     with pytest.raises(ValueError, match="different numbers"):
-        majority_vote([np.array(["1"]), np.array(["1", "2"])])
+        vote([np.array(["1"]), np.array(["1", "2"])])
     with pytest.raises(ValueError, match="at least one"):
-        majority_vote([])
+        vote([])
 
 
 def test_answers_leave_the_value_of_unparseable_expressions_empty(tmp_path):

@@ -53,5 +53,5 @@ def test_unreadable_slide_or_orphan_outline_is_named(tmp_path, damage):
         culprit = data / "train" / "labels" / "train_99.svg"
         culprit.write_text("<svg/>")
     with pytest.raises(CompError) as error:
-        PathologyCompetition().read(data)
+        PathologyCompetition().read(data, {})
     assert str(culprit) in str(error.value) and "\n" not in str(error.value)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from comp.errors import CompError
-from comp.runs import Run
+from comp.io import Run
 from competitions.pathology import PathologyCompetition
 from tests.conftest import run_comp
 

@@ -1,0 +1,9 @@
+"""The ``comp`` command: list, demo, data, train, predict, submit, report, export, bench."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ chatter, set before anything imports it
+
+from comp.cli._main import main  # noqa: E402
+
+__all__ = ["main"]

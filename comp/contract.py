@@ -1,0 +1,271 @@
+"""The plugin contract: a competition subclasses ``Competition`` (and ``ModelSpec`` for its own models).
+
+Hooks in the order ``comp train`` calls them (``comp.engine.train``):
+
+1. ``read(data_dir, config)`` -> ``Dataset``: the training and test tables. Decoded inputs that later hooks reuse
+   (slides, image stores) go in ``Dataset.inputs``, never in attributes of the plugin.
+2. ``models(context)`` -> ``list[ModelSpec]``: the models to fit. It may drop training rows it cannot use (recording
+   them in ``dataset.dropped``); the folds are made after it returns.
+3. ``folds(dataset, n_folds, seed)`` -> fold of every training row (saved with the run, reused on ``--resume``).
+4. Per model spec: ``search_space(spec, trial)`` once per Optuna trial, then per fold ``spec.fit_fold(params,
+   train_index, valid_index, context)`` -> ``FoldResult`` and ``spec.save_model``; ``spec.combine_folds`` and
+   ``spec.postprocess`` make the model's OOF and test predictions.
+5. ``fuse(models, labels, fold_of_row)`` -> fusion ``Candidate``s, fitted on OOF only; the best of the models and
+   candidates on OOF is the final one.
+6. ``write_submission(dataset, test_prediction, run=, submissions_root=)`` with the final candidate's test prediction.
+7. ``report_sections(run)`` when the report is written (end of ``train``, or ``comp report``).
+
+``comp predict`` calls ``predict(run, data_dir, out)``: by default the run's final candidate (``read_final``) is
+rebuilt from the fold models each member saved (``ModelSpec.load_model``), applied to the test rows of ``read``,
+fused as in training and written by ``write_predictions``.
+"""
+
+from __future__ import annotations
+
+import abc
+import inspect
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from comp.errors import CompError, TrialPruned
+from comp.folds import assign_folds
+from comp.fusion import Candidate, probability_fusion
+from comp.io import Run, download_competition
+from comp.metrics import Metric
+
+if TYPE_CHECKING:
+    import keras
+    import optuna
+
+
+@dataclass
+class Dataset:
+    """What ``Competition.read`` returns: the training and test tables and where they came from.
+
+    ``train`` has at least ``id``, ``path`` and ``label`` columns (and ``group`` when rows must not straddle
+    folds); ``test`` has ``id`` and ``path``. ``dropped`` lists training files that could not be used. ``inputs``
+    holds what one hook decoded for a later one (e.g. ``{"test_slides": Slides}`` from ``models`` for
+    ``write_submission``): the one place a plugin keeps state between hooks.
+    """
+    data_dir: Path
+    train: pd.DataFrame
+    test: pd.DataFrame
+    sample_submission: pd.DataFrame | None = None
+    dropped: list[str] = field(default_factory=list)
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def labels(self) -> np.ndarray:
+        """The ``label`` column, shape (n_rows,)."""
+        return self.train["label"].to_numpy()
+
+
+@dataclass
+class FoldResult:
+    """One fold's fit: predictions for the held-out rows and for the test set, the fitted model, its curves.
+
+    ``valid_prediction`` has one row per held-out row and ``test_prediction`` one per test row: arrays of shape
+    (n_rows,) or (n_rows, ...), numbers or strings. ``history`` maps curve names to per-epoch floats.
+    """
+    valid_prediction: np.ndarray
+    test_prediction: np.ndarray
+    model: Any = None
+    history: dict = field(default_factory=dict)
+
+
+@dataclass
+class Section:
+    """One titled part of ``report.html``; ``body`` is HTML (build it with ``comp.report.page``)."""
+    title: str
+    body: str
+
+
+@dataclass
+class TrainingContext:
+    """What ``Competition.models`` gets: the data, the resolved config, the run and the feature cache."""
+    dataset: Dataset
+    config: dict
+    run: Run
+    cache_dir: Path
+
+
+@dataclass
+class FitContext:
+    """What ``ModelSpec.fit_fold`` gets besides the rows: the fold's seed and the tuner's per-epoch pruning hook.
+
+    A network trained by epochs calls ``report_epoch(epoch, validation_loss)`` after each epoch (the shared Keras
+    callback ``comp.vision.PruneOnValidationLoss`` does) and stops training when it returns True; once the fit
+    has cleaned up, ``raise_if_pruned()`` ends the trial with ``comp.TrialPruned``.
+    """
+    seed: int
+    fold: int = 0
+    epoch_reporter: Callable[[int, float], bool] | None = None
+    pruned_at: int | None = None
+
+    def report_epoch(self, epoch: int, validation_loss: float) -> bool:
+        """Pass one epoch's validation loss to the tuner; True when the trial should stop now."""
+        if self.epoch_reporter is None or not self.epoch_reporter(epoch, float(validation_loss)):
+            return False
+        self.pruned_at = epoch
+        return True
+
+    def raise_if_pruned(self, what: str) -> None:
+        """Raise ``TrialPruned`` naming ``what`` when ``report_epoch`` said to stop."""
+        if self.pruned_at is not None:
+            raise TrialPruned(f"{what} after epoch {self.pruned_at + 1}")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A model a plugin offers by name (``models = [...]`` in the config): its parameters, whether it is tuned, the
+    baseline label the report compares it under, and what it builds (e.g. the network), when names share a builder."""
+
+    params: dict
+    tunable: bool = True
+    reference: str | None = None
+    builds: str = ""
+
+
+class ModelSpec(abc.ABC):
+    """A model the shared k-fold and tuning loop fits: feature heads and end-to-end networks alike.
+
+    Set ``name`` (unique in the run); ``tunable`` False fits ``default_params()`` only; ``reference`` labels a
+    baseline the report compares with the final model.
+    """
+    name: str = ""
+    tunable: bool = True
+    reference: str | None = None
+
+    def default_params(self) -> dict:
+        """Parameters of the first trial (and of the only one when ``tunable`` is False)."""
+        return {}
+
+    def search_space(self, trial: "optuna.Trial") -> dict:
+        """Parameters sampled for one Optuna trial."""
+        return self.default_params()
+
+    @abc.abstractmethod
+    def fit_fold(self, params: dict, train_index: np.ndarray, valid_index: np.ndarray,
+                 context: FitContext) -> FoldResult:
+        """Fit on the training rows ``train_index`` (shape (n_train,)) and predict the held-out rows
+        ``valid_index`` and the test rows. Called once per fold and parameter set; seed everything from
+        ``context.seed``, so a rerun gives the same predictions."""
+    def combine_folds(self, test_predictions: list[np.ndarray]) -> np.ndarray:
+        """The test prediction of the k fold models together; their mean by default."""
+        return np.mean(np.stack(test_predictions), axis=0)
+
+    def postprocess(self, prediction: np.ndarray) -> np.ndarray:
+        """Applied before scoring and submission (e.g. a fixed clip); identity by default."""
+        return prediction
+
+    def save_model(self, model: Any, directory: Path) -> None:
+        """Persist one fold's fitted model (``FoldResult.model``) in ``directory`` for ``comp predict``; by default
+        nothing is saved."""
+    def load_model(self, directory: Path) -> Any:
+        """The fold model ``save_model`` wrote in ``directory``."""
+        raise CompError(f"{type(self).__name__} does not save its fold models, so a run of it cannot predict new data")
+
+    def describe(self) -> dict:
+        """Facts about the spec shown in scores.json and the report."""
+        return {}
+
+
+class Competition(abc.ABC):
+    """Base class of competition plugins; subclass it, set ``name``, ``title`` and ``metric``, implement the
+    abstract hooks and decorate with ``@register_competition``."""
+    name: str = ""
+    title: str = ""
+    kaggle_slug: str | None = None
+    metric: Metric
+    demo_size: int = 200  # training images ``comp demo`` writes when --n is not given
+    demo_flags: dict = {}  # config overrides of ``comp demo --train`` (small and fast)
+    default_models: tuple[str, ...] = ()  # recipes trained when the config names none (``models = [...]``)
+
+    # --- hooks every plugin implements -------------------------------------------------------------
+    @abc.abstractmethod
+    def read(self, data_dir: Path, config: dict) -> Dataset:
+        """The training and test tables of ``data_dir`` (the competition's layout), under the resolved ``config``."""
+    @abc.abstractmethod
+    def models(self, context: TrainingContext) -> list[ModelSpec]:
+        """The model specs to fit under k-fold (and tune, when ``tunable``)."""
+    @abc.abstractmethod
+    def write_submission(self, dataset: Dataset, test_prediction: np.ndarray, *, run: Run,
+                         submissions_root: Path) -> tuple[Path, Path]:
+        """Validate and write the final test prediction (shape (n_test,) or (n_test, ...)): return (the run's own
+        file, its never-overwritten copy under ``submissions_root``)."""
+    @abc.abstractmethod
+    def demo(self, out_dir: Path, n: int, seed: int) -> Path:
+        """Write a small generated dataset of ``n`` training rows in the competition's layout into ``out_dir``."""
+    # --- hooks with shared defaults ----------------------------------------------------------------
+    def folds(self, dataset: Dataset, n_folds: int, seed: int) -> np.ndarray:
+        """Fold (0..n_folds-1) of every training row, shape (n_rows,): stratified k-fold on the labels, grouped
+        when the training table has a ``group`` column."""
+        groups = dataset.train["group"].to_numpy() if "group" in dataset.train else None
+        return assign_folds(dataset.labels, n_folds=n_folds, seed=seed, groups=groups)
+
+    def recipes(self, config: dict) -> dict[str, Recipe]:
+        """Every model recipe the plugin offers by name, under the resolved ``config``; none by default."""
+        return {}
+
+    def chosen_recipes(self, config: dict) -> dict[str, Recipe]:
+        """The recipes named by the config's ``models`` (``default_models`` when it names none), in that order; an
+        unknown name is a one-line error listing the known ones."""
+        known = self.recipes(config)
+        names = config.get("models") or list(self.default_models)
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise CompError(f"unknown {self.name} model {unknown[0]!r} in `models`; known: {', '.join(known)}")
+        return {name: known[name] for name in names}
+
+    def search_space(self, spec: ModelSpec, trial: "optuna.Trial") -> dict:
+        """The spec's own search space; override to tune differently for this competition."""
+        return spec.search_space(trial)
+
+    def fuse(self, models: list[Candidate], labels: np.ndarray, fold_of_row: np.ndarray) -> list[Candidate]:
+        """Fusion candidates from the models' OOF predictions; for probabilistic metrics blend, stack and clip
+        (``comp.fusion.probability_fusion``). Override for other outputs (e.g. a majority vote over strings)."""
+        if not self.metric.probabilistic:
+            return []
+        return probability_fusion(models, labels, fold_of_row, self.metric)
+
+    def default_config(self) -> dict:
+        """Defaults from ``config.toml`` beside the plugin's module."""
+        path = Path(inspect.getfile(type(self))).with_name("config.toml")
+        if not path.exists():
+            return {}
+        try:
+            return tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            raise CompError(f"{path} is not valid TOML: {error}") from error
+
+    def data_status(self, data_dir: Path) -> str:
+        """One word or phrase for ``comp list``: whether the data is where ``train`` looks by default."""
+        return "present" if data_dir.is_dir() and any(data_dir.iterdir()) else "missing"
+
+    def predict(self, run: Run, data_dir: Path, out: Path | None) -> Path:
+        """Apply a finished run to new data (``comp predict``) and return the file written."""
+        raise CompError(f"{self.name} does not support `comp predict` yet")
+
+    def bench(self, data_dir: Path | None = None) -> dict | None:
+        """Speed and memory figures for ``comp bench`` as a JSON-ready dict; None when there is nothing to measure."""
+        return None
+
+    def report_sections(self, run: Run) -> list[Section]:
+        """Competition-specific parts of the finished run's report (galleries, diagnostics); none by default."""
+        return []
+
+    def export_model(self, run: Run) -> "keras.Model":
+        """The run's final model as one Keras model for ``comp export``; a CompError saying why when it cannot be."""
+        raise CompError(f"{self.name} runs cannot be exported: the plugin does not build its final model as one "
+                        f"network (no export_model hook)")
+
+    def download(self, out_dir: Path) -> Path:
+        """Fetch the real data (``comp data``); by default through the Kaggle CLI."""
+        if not self.kaggle_slug:
+            raise CompError(f"{self.name} has no public download; see `comp data {self.name} --help`")
+        return download_competition(self.kaggle_slug, out_dir)

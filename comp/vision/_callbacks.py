@@ -1,0 +1,72 @@
+"""Keras pieces every network of a competition shares: an epoch logger, the per-epoch pruning hook, the history as
+JSON floats, and the policy for images that cannot be decoded."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from comp._lazy import lazy_import
+from comp.contract import Dataset, FitContext
+from comp.errors import CompError
+
+keras = lazy_import("keras")
+logger = logging.getLogger("comp.train")
+
+
+def epoch_logger(name: str, seed: int, *, epochs: int | None = None, minutes: float | None = None,
+                 log: logging.Logger = logger):
+    """A callback logging each epoch's losses and accuracies, so a long fit shows its progress.
+
+    A fit ended by a deadline (``minutes``) shows the minutes trained (its ``elapsed_s`` log) instead of the epochs.
+    """
+
+    def report(epoch, logs):
+        logs = logs or {}
+        values = " ".join(f"{key} {value:.4f}" for key, value in logs.items() if "loss" in key or "accuracy" in key)
+        done = f"{logs.get('elapsed_s', 0) / 60:.1f}/{minutes:.1f} min" if minutes else f"{epoch + 1}/{epochs}"
+        log.info("%s (seed %d) epoch %d (%s): %s", name, seed, epoch + 1, done, values)
+
+    return keras.callbacks.LambdaCallback(on_epoch_end=report)
+
+
+def prune_on_validation_loss(context: FitContext):
+    """A callback passing each epoch's ``val_loss`` to the tuner through ``context``; it stops the fit when the trial
+    should end, so the spec calls ``context.raise_if_pruned`` once Keras has cleaned up."""
+
+    class PruneOnValidationLoss(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if logs and "val_loss" in logs and context.report_epoch(epoch, float(logs["val_loss"])):
+                self.model.stop_training = True
+
+    return PruneOnValidationLoss()
+
+
+def history_floats(history: dict) -> dict[str, list[float]]:
+    """A Keras ``History.history`` as plain floats, ready for JSON."""
+    return {key: [float(value) for value in values] for key, values in history.items()}
+
+
+def drop_unreadable_training_rows(dataset: Dataset, bad_paths: list[str]) -> np.ndarray:
+    """Remove the training rows whose image could not be decoded (recorded in ``dataset.dropped``); return the mask
+    of kept rows over the old table, shape (n_rows,). No training image left is a one-line error."""
+    keep = ~dataset.train["path"].astype(str).isin(set(map(str, bad_paths))).to_numpy()
+    if not keep.all():
+        dataset.dropped.extend(bad_paths)
+        dataset.train = dataset.train[keep].reset_index(drop=True)
+    if len(dataset.train) == 0:
+        raise CompError(f"no training image in {dataset.data_dir} could be decoded")
+    return keep
+
+
+def check_unreadable_test(bad_paths: list[str], config: dict, *, remedy: str) -> None:
+    """Stop on undecodable test images unless --allow-bad-test, which does ``remedy`` (e.g. "predict them from the
+    mean features"); list them either way."""
+    if not bad_paths:
+        return
+    listing = ", ".join(map(str, bad_paths))
+    if not config.get("allow_bad_test"):
+        raise CompError(f"{len(bad_paths)} test image(s) cannot be decoded: {listing} "
+                        f"(fix them, or pass --allow-bad-test to {remedy})")
+    logger.warning("%d unreadable test image(s) (--allow-bad-test: %s): %s", len(bad_paths), remedy, listing)

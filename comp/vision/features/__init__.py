@@ -1,0 +1,35 @@
+"""Bottleneck features: each (backbone, view) extracted once through a ``tf.data`` pipeline and cached on disk, then
+laid out as the feature sets heads are fitted on (per backbone and view, TTA views, concatenations)."""
+
+from comp.vision.features._extraction import (
+    CACHE_FORMAT,
+    POOLINGS,
+    VIEWS,
+    Extraction,
+    ExtractionOptions,
+    FeatureCache,
+    FeatureRequest,
+    build_extractor,
+    cache_key,
+    decoded_images,
+    distribution_strategy,
+    extract,
+    files_signature,
+    forward_function,
+    precision_policy,
+)
+from comp.vision.features._feature_sets import (
+    MEAN_FEATURES,
+    FeatureSet,
+    build_feature_sets,
+    extraction_options,
+    feature_requests,
+    feature_set_layout,
+    fill_unreadable,
+    stack_columns,
+)
+
+__all__ = ["CACHE_FORMAT", "POOLINGS", "VIEWS", "Extraction", "ExtractionOptions", "FeatureCache", "FeatureRequest",
+           "FeatureSet", "MEAN_FEATURES", "build_extractor", "build_feature_sets", "cache_key", "decoded_images",
+           "distribution_strategy", "extract", "extraction_options", "feature_requests", "feature_set_layout",
+           "files_signature", "fill_unreadable", "forward_function", "precision_policy", "stack_columns"]

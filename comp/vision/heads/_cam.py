@@ -1,0 +1,97 @@
+"""Class activation maps: a conv feature map weighted by a linear sigmoid head (a 1x1 convolution), over the image.
+
+With average pooling, a head P = sigmoid(mean_ij(F_ij) @ w + b) is the mean of the map F_ij @ w + b, so the map
+shows where the evidence for class 1 (positive, red) and class 0 (negative, blue) lies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from comp.engine import read_final
+from comp.io import Run
+from comp.vision.features import decoded_images, feature_requests, feature_set_layout
+from comp.vision.heads._head_specs import HEADS
+from comp.vision.heads._inference import load_fold_heads
+
+
+def class_activation_map(feature_map: np.ndarray, weights: np.ndarray, bias: float = 0.0) -> np.ndarray:
+    """(h, w) logit map of an (h, w, C) feature map under a head's weights (C,) and bias: a 1x1 convolution."""
+    feature_map = np.asarray(feature_map, dtype=np.float64)
+    weights = np.asarray(weights, dtype=np.float64)
+    if feature_map.ndim != 3 or feature_map.shape[-1] != weights.shape[0]:
+        raise ValueError(f"feature map {feature_map.shape} does not match head weights {weights.shape}")
+    return feature_map @ weights + bias
+
+
+def upsample(activation_map: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The map resized to (height, width) by bilinear interpolation."""
+    height, width = size
+    return cv2.resize(np.asarray(activation_map, dtype=np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def colour(activation_map: np.ndarray, limit: float | None = None) -> np.ndarray:
+    """RGB uint8 of the map on a symmetric scale: -limit blue, 0 green, +limit red (limit: max |map| by default)."""
+    limit = float(np.max(np.abs(activation_map))) if limit is None else float(limit)
+    scaled = 0.5 + 0.5 * np.asarray(activation_map, dtype=np.float64) / max(limit, 1e-12)
+    levels = np.clip(np.round(scaled * 255), 0, 255).astype(np.uint8)
+    return cv2.applyColorMap(levels, cv2.COLORMAP_JET)[..., ::-1]
+
+
+def overlay(image: np.ndarray, activation_map: np.ndarray, opacity: float = 0.45) -> np.ndarray:
+    """The map upsampled to the RGB uint8 image, coloured and laid over it."""
+    heat = colour(upsample(activation_map, image.shape[:2]))
+    blended = (1.0 - opacity) * image.astype(np.float64) + opacity * heat.astype(np.float64)
+    return np.clip(np.round(blended), 0, 255).astype(np.uint8)
+
+
+def backbones_of(layout: dict, feature_set: str) -> list[str]:
+    """The backbones a feature set reads (its request names are ``backbone:view``)."""
+    return sorted({request.split(":")[0] for view in layout[feature_set] for request in view})
+
+
+@dataclass
+class CamSource:
+    """The model whose fold heads weight the maps, its one backbone, and each fold head's (weights, bias)."""
+    model: str
+    head: str
+    backbone: str
+    fold_weights: list[tuple[np.ndarray, float]]
+
+
+def cam_source(run: Run) -> CamSource | None:
+    """The best-scoring model whose heads are linear sigmoid heads on average-pooled features of one backbone, dense
+    heads first (the seed's CAM used its dense head); None when the run has no such model."""
+    config, scores = run.config()["config"], read_final(run).scores
+    if config.get("pooling", "avg") != "avg":
+        return None
+    layout = feature_set_layout(config)
+    sign = 1.0 if scores["direction"] == "minimize" else -1.0
+    candidates = sorted(((name, entry) for name, entry in scores["models"].items()
+                         if entry.get("head") in HEADS and len(backbones_of(layout, entry["feature_set"])) == 1),
+                        key=lambda item: (item[1]["head"] != "dense", sign * item[1]["score"]))
+    for name, entry in candidates:
+        fold_weights = [head.linear_weights() for head in load_fold_heads(run, scores, name)]
+        if all(weights is not None for weights in fold_weights):
+            return CamSource(name, entry["head"], backbones_of(layout, entry["feature_set"])[0], fold_weights)
+    return None
+
+
+def activation_maps(run: Run, source: CamSource, paths: list[str]) -> list[np.ndarray | None]:
+    """Per image, the fold heads' mean logit map over the backbone's last conv feature map (None if unreadable).
+
+    The heads are linear, so the mean of their maps is the map of their mean weights.
+    """
+    request = next(r for r in feature_requests(run.config()["config"]) if r.backbone.name == source.backbone)
+    network = request.backbone.build(request.weights)
+    weights = np.mean([weights for weights, _ in source.fold_weights], axis=0)
+    bias = float(np.mean([bias for _, bias in source.fold_weights]))
+    maps: list[np.ndarray | None] = [None] * len(paths)
+    for indices, images in decoded_images(paths, request.backbone.input_size, batch_size=8):
+        feature_maps = np.asarray(network(request.backbone.preprocess(images), training=False))
+        for index, feature_map in zip(indices.numpy(), feature_maps):
+            maps[int(index)] = class_activation_map(feature_map, weights, bias)
+    return maps

@@ -1,0 +1,94 @@
+"""A feature-head run's final pipeline (raw image -> backbones -> heads -> fusion -> P(class 1)) as one Keras model."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from comp._lazy import lazy_import
+from comp.engine import read_final
+from comp.io import Run
+from comp.vision.features import feature_requests, feature_set_layout
+from comp.vision.heads._inference import load_fold_heads
+from comp.vision.heads._layers import custom_layers
+
+keras = lazy_import("keras")
+
+
+def layer_name(text: str) -> str:
+    """``text`` as a Keras layer name (letters, digits and underscores)."""
+    return re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_")
+
+
+def average(tensors: list):
+    return tensors[0] if len(tensors) == 1 else keras.layers.Average()(tensors)
+
+
+def concatenate(tensors: list):
+    return tensors[0] if len(tensors) == 1 else keras.layers.Concatenate()(tensors)
+
+
+def fixed_dense(inputs: list, kernel: list[float], *, bias: float | None = None, activation: str | None = None,
+                name: str):
+    """``activation(concat(inputs) @ kernel + bias)`` with the fitted fusion weights set."""
+    layer = keras.layers.Dense(1, use_bias=bias is not None, activation=activation, name=name)
+    output = layer(concatenate(inputs))
+    weights = [np.asarray(kernel, dtype=np.float32)[:, None]]
+    layer.set_weights(weights if bias is None else [*weights, np.array([bias], dtype=np.float32)])
+    return output
+
+
+def pipeline_model(run: Run):
+    """The run's final candidate as one Keras model: float RGB 0..255 images (N, H, W, 3) of any size -> (N, 1)
+    P(class 1), with resizing, views, preprocessing, backbones, every fold head, clipping and fusion inside."""
+    config, final = run.config()["config"], read_final(run)
+    scores, members, kind = final.scores, final.members, final.kind
+    layout = feature_set_layout(config)
+    requests = {request.name: request for request in feature_requests(config)}
+    image = keras.Input((None, None, 3), name="image")
+    networks, pooled = {}, {}
+
+    def features(request_name: str):
+        """The pooled vector of one (backbone, view), building each backbone once."""
+        if request_name not in pooled:
+            request = requests[request_name]
+            spec = request.backbone
+            if spec.name not in networks:
+                resized = keras.layers.Resizing(*spec.input_size, name=f"{spec.name}_resize")(image)
+                networks[spec.name] = (resized, spec.preprocessing_layer(), spec.build(request.weights))
+            resized, preprocessing, network = networks[spec.name]
+            view = custom_layers().HorizontalFlip(name=f"{spec.name}_flip")(resized) if request.view == "flip" else resized
+            feature_map = network(preprocessing(view))
+            vector = keras.layers.GlobalAveragePooling2D(name=layer_name(f"{request_name}_average"))(feature_map)
+            if request.pooling == "avgmax":
+                maximum = keras.layers.GlobalMaxPooling2D(name=layer_name(f"{request_name}_max"))(feature_map)
+                vector = keras.layers.Concatenate(name=layer_name(f"{request_name}_average_max"))([vector, maximum])
+            pooled[request_name] = vector
+        return pooled[request_name]
+
+    probabilities = {}
+    for member in members:
+        entry = scores["models"][member]
+        views = [concatenate([features(name) for name in view]) for view in layout[entry["feature_set"]]]
+        heads = [head.as_keras(layer_name(f"{member}_fold{fold}"))
+                 for fold, head in enumerate(load_fold_heads(run, scores, member))]
+        outputs = [head(view) for head in heads for view in views]
+        probability = average(outputs)  # the mean over views of each fold, then over folds: equal counts, one mean
+        if entry.get("clip"):
+            probability = custom_layers().Clip(*entry["clip"], name=layer_name(f"{member}_clip"))(probability)
+        probabilities[member] = probability
+    if kind == "model":
+        fused = probabilities[members[0]]
+    elif kind == "blend":
+        weights = scores["fusion"]["blend"]["weights"]
+        fused = fixed_dense([probabilities[m] for m in members], [weights[m] for m in members], name="blend")
+    else:
+        stack = scores["fusion"]["stack"]
+        logits = [custom_layers().Logit(name=layer_name(f"{member}_logit"))(probabilities[member]) for member in members]
+        fused = fixed_dense(logits, [stack["coefficients"][m] for m in members], bias=stack["intercept"],
+                            activation="sigmoid", name="stack")
+    if final.postprocessing == "clip":
+        margin = final.details["clip"][0]
+        fused = custom_layers().Clip(margin, 1.0 - margin, name="final_clip")(fused)
+    return keras.Model(image, fused, name=layer_name(f"{run.config()['competition']}_{scores['final']['name']}"))
