@@ -7,9 +7,9 @@ import numpy as np
 from comp.contract import Section
 from comp.errors import CompError
 from comp.io import Run
+from comp.metrics import binary_log_loss
 from comp.report import evenly_spaced_rows, page, plots
 from comp.vision.heads import activation_maps, cam_source, overlay
-from competitions.dogs.scoring import binary_log_loss
 
 WRONG_IMAGES = 24
 CAM_IMAGES = 8
