@@ -81,6 +81,7 @@ class FoldResult:
 @dataclass
 class Section:
     """One titled part of ``report.html``; ``body`` is HTML (build it with ``comp.report.page``)."""
+
     title: str
     body: str
 
@@ -88,6 +89,7 @@ class Section:
 @dataclass
 class TrainingContext:
     """What ``Competition.models`` gets: the data, the resolved config, the run and the feature cache."""
+
     dataset: Dataset
     config: dict
     run: Run

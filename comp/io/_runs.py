@@ -110,6 +110,7 @@ def _json_default(value: Any) -> Any:
 
 class Run:
     """One training run's directory: config, folds, OOF/test predictions, scores, study, models, log."""
+
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
 

@@ -63,6 +63,7 @@ def accuracy_clock(images: np.ndarray, expressions: np.ndarray, batch_size: int)
 
 class CrnnSpec(ModelSpec):
     """One CRNN recipe; ``train_on_rows`` False means the labelled rows only validate (generated-data mode)."""
+
     def __init__(self, *, name: str, train: ImageStore, expressions: np.ndarray, test: ImageStore, config: dict,
                  params: dict, tunable: bool = True, reference: str | None = None, train_on_rows: bool = True,
                  test_labels: np.ndarray | None = None, unreadable_test: np.ndarray | None = None,

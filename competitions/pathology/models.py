@@ -36,6 +36,7 @@ def bilinear_kernel(factor: int, channels: int) -> np.ndarray:
 @functools.cache
 def edge_padding_class():
     """The Keras layer that pads a feature map by repeating its border (defined on first use, like backbones')."""
+
     @keras.saving.register_keras_serializable(package="comp_pathology")
     class MirrorPadding2D(keras.layers.Layer):
         """Pad (top, bottom), (left, right) pixels by mirroring the border (zeros would fake a 0.5 border)."""

@@ -49,6 +49,7 @@ NETWORK_FILE = "segmenter.keras"
 @dataclass
 class FittedSegmenter:
     """A fold's trained network and the probability maps (output scale) of a few of its held-out slides by row."""
+
     network: object
     held_out_maps: dict[int, np.ndarray]
 
@@ -65,6 +66,7 @@ def map_canvas(sizes: list[tuple[int, int]]) -> tuple[int, int]:
 
 class SegmentationSpec(ModelSpec):
     """One network recipe (``network``: "unet" or "fcn8s") at one geometry (tiles at a scale, or whole images)."""
+
     def __init__(self, *, name: str, network: str, params: dict, train: Slides, test: Slides, config: dict,
                  geometry: Geometry, output_scale: float, tunable: bool = True, reference: str | None = None):
         self.name = name

@@ -56,6 +56,7 @@ _PREPROCESSORS = {
 @functools.cache
 def preprocessing_layer_class():
     """The Keras layer wrapping a preprocessing mode (defined on first use so importing stays TensorFlow-free)."""
+
     @keras.saving.register_keras_serializable(package="comp")
     class Preprocessing(keras.layers.Layer):
         """A backbone's input preprocessing as a layer, so feature models and exports take raw 0..255 RGB."""
@@ -75,6 +76,7 @@ def preprocessing_layer_class():
 @dataclass(frozen=True)
 class ResolvedWeights:
     """Where a backbone's weights come from, with a stable identity for feature-cache keys."""
+
     kind: str  # "imagenet" (Keras downloads), "file" (local file) or "none" (random init)
     path: str | None
     identity: str
@@ -88,6 +90,7 @@ class ResolvedWeights:
 @dataclass(frozen=True)
 class BackboneSpec:
     """A registered backbone: what it expects as input and how to build it as a headless feature extractor."""
+
     name: str
     input_size: tuple[int, int]
     feature_size: int

@@ -40,6 +40,7 @@ CACHE_FORMAT = 1
 @dataclass(frozen=True)
 class FeatureRequest:
     """One feature matrix to produce: a backbone with resolved weights, seen in one view, pooled one way."""
+
     backbone: BackboneSpec
     weights: ResolvedWeights
     view: str = "orig"
@@ -64,6 +65,7 @@ class FeatureRequest:
 @dataclass(frozen=True)
 class ExtractionOptions:
     """How to run the networks: batch size, chunk size, and the GPU options (mixed precision, XLA)."""
+
     batch_size: int = 32
     chunk_size: int = 512
     mixed_precision: bool = False
@@ -96,6 +98,7 @@ def cache_key(request: FeatureRequest, signature: list[list], *, mixed_precision
 @dataclass
 class Extraction:
     """Features per request name (rows in the order of the paths; NaN rows for unreadable images)."""
+
     features: dict[str, np.ndarray]
     bad_paths: list[str]
     computed_images: int
@@ -104,6 +107,7 @@ class Extraction:
 
 class FeatureCache:
     """The on-disk store of extracted features under ``root/features``."""
+
     def __init__(self, root: str | os.PathLike):
         self.root = Path(root) / "features"
 
@@ -151,6 +155,7 @@ def build_extractor(request_backbone: BackboneSpec, weights: ResolvedWeights, po
 
 def decoded_images(paths: Sequence[str], size: tuple[int, int], batch_size: int):
     """tf.data: (row index, resized float RGB image) batches; files that cannot be decoded are skipped."""
+
     def decode(index, path):
         image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
         return index, tf.image.resize(image, size)
@@ -180,6 +185,7 @@ def distribution_strategy():
 
 def forward_function(models: dict, views: dict, strategy, xla: bool):
     """One compiled step: every backbone of a size group, every requested view, on one decoded batch."""
+
     def replica_step(images):
         outputs = {}
         for backbone_name, model in models.items():

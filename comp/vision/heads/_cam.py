@@ -56,6 +56,7 @@ def backbones_of(layout: dict, feature_set: str) -> list[str]:
 @dataclass
 class CamSource:
     """The model whose fold heads weight the maps, its one backbone, and each fold head's (weights, bias)."""
+
     model: str
     head: str
     backbone: str

@@ -22,6 +22,7 @@ class InferenceLayers:
 
     Each head implements ``inference_layers()``: (kernel, bias, activation) per dense layer, on the raw features.
     """
+
     def linear_weights(self) -> tuple[np.ndarray, float] | None:
         """(weights, bias) on the raw features with P(class 1) = sigmoid(features @ weights + bias); None when a
         hidden layer makes the head non-linear."""
@@ -49,6 +50,7 @@ class LogisticHead(InferenceLayers):
     Fitting uses one BLAS thread: L-BFGS makes many small matrix-vector products, and waking a BLAS thread pool for
     each cost more than the arithmetic (a 5-fold trial on SqueezeNet features: 1.2 s pooled, 0.11 s; `make bench`).
     """
+
     def __init__(self, *, C: float = 1.0, max_iter: int = 2000):
         self.C = C
         self.max_iter = max_iter
@@ -89,6 +91,7 @@ class DenseHead(InferenceLayers):
     With ``patience`` set, an inner stratified split of the training rows (``validation_fraction``) drives
     early stopping, so the fold's held-out rows stay unseen and its OOF score stays honest.
     """
+
     def __init__(self, *, dropout: float = 0.5, hidden_units: int = 0, l2: float = 0.0, learning_rate: float = 1e-3,
                  epochs: int = 10, batch_size: int = 128, patience: int | None = None,
                  validation_fraction: float = 0.1, standardize: bool = False, seed: int = 0):
