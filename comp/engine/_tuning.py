@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 
 import optuna
 from optuna.study import MaxTrialsCallback
@@ -18,18 +19,30 @@ from comp.io import progress_bar
 logger = logging.getLogger("comp.tune")
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 EPOCH_STEPS = 100_000  # per-epoch reports of fold f use steps EPOCH_STEPS * (f + 1) + epoch
+HEARTBEAT_SECONDS = 60  # a running trial's worker writes a heartbeat this often
+GRACE_SECONDS = 600  # a RUNNING trial without a heartbeat for this long belongs to a dead worker
+
+with warnings.catch_warnings():  # the heartbeat and its retry callback are marked experimental since Optuna 2.8
+    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+    retry_trial = optuna.storages.RetryHeartbeatStaleTrialCallback()  # queue a failed trial's params again
 
 
-def open_storage(url: str, *, attempts: int = 5) -> optuna.storages.RDBStorage:
-    """An RDB storage; sqlite waits for a busy database instead of failing when workers share it.
+def open_storage(url: str, *, attempts: int = 5, heartbeat_seconds: int = HEARTBEAT_SECONDS,
+                 grace_seconds: int = GRACE_SECONDS) -> optuna.storages.RDBStorage:
+    """An RDB storage with heartbeats; sqlite waits for a busy database instead of failing when workers share it.
 
-    Workers started together on a new database race to create its tables; the loser sees an
-    ``OperationalError``/``IntegrityError`` and simply opens the tables the winner made, after a short wait.
+    Every worker's ``study.optimize`` fails the RUNNING trials whose heartbeat stopped ``grace_seconds`` ago (a
+    killed worker's) and queues their params again. Workers started together on a new database race to create its
+    tables; the loser sees an ``OperationalError``/``IntegrityError`` and opens the tables the winner made.
     """
     engine_kwargs = {"connect_args": {"timeout": 120}} if url.startswith("sqlite") else {}
     for attempt in range(1, attempts + 1):
         try:
-            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs,
+                                                  heartbeat_interval=heartbeat_seconds, grace_period=grace_seconds,
+                                                  heartbeat_stale_trial_callback=retry_trial)
         except (OperationalError, IntegrityError) as error:
             if attempt == attempts:
                 raise CompError(f"cannot open the Optuna storage {url}: {error}".splitlines()[0]) from error
@@ -52,13 +65,19 @@ def open_study(*, storage: optuna.storages.BaseStorage, name: str, direction: st
 
 
 def requeue_interrupted(study: optuna.Study, worker: str) -> int:
-    """Mark this worker's trials left RUNNING by a killed process as failed and queue their params again."""
+    """Fail this worker's trials left RUNNING by its killed process and queue their params again.
+
+    The worker resuming knows its previous process is dead, so it does not wait for the heartbeat's grace period.
+    """
     requeued = 0
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         if trial.user_attrs.get("worker") != worker:
             continue
-        study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-        study.enqueue_trial(trial.params, skip_if_exists=False)
+        try:
+            failed = study.tell(trial.number, state=TrialState.FAIL)
+        except (ValueError, optuna.exceptions.UpdateFinishedTrialError):
+            continue  # another worker failed it as stale at the same moment, and queued it again
+        retry_trial(study, failed)
         requeued += 1
     if requeued:
         logger.info("%s: retrying %d trial(s) interrupted by a crash", study.study_name, requeued)
@@ -82,8 +101,8 @@ def tune(
         study.enqueue_trial(spec.default_params())
 
     def objective(trial: optuna.Trial) -> float:
+        trial.set_user_attr("worker", worker)  # first: a retried trial arrives with the dead worker's name
         params = competition.search_space(spec, trial)
-        trial.set_user_attr("worker", worker)
         trial.set_user_attr("params", params)
         started = time.perf_counter()
         folds_done = 0
