@@ -170,8 +170,8 @@ def test_the_packages_keep_the_import_rules():
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("module", ["comp", "comp.cli", "competitions.dogs", "competitions.captcha",
-                                    "competitions.pathology"])
+@pytest.mark.parametrize("module", ["comp", "comp.cli"] + [
+    f"{PLUGINS}.{init.parent.name}" for init in sorted((REPO_ROOT / PLUGINS).glob("*/__init__.py"))])
 def test_importing_the_package_or_a_plugin_loads_no_tensorflow_so_comp_list_starts_fast(module):
     script = (f"import sys, {module}\n"
               "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))")
