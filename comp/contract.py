@@ -15,15 +15,19 @@ Hooks in the order ``comp train`` calls them (``comp.engine.train``):
 6. ``write_submission(dataset, test_prediction, run=, submissions_root=)`` with the final candidate's test prediction.
 7. ``report_sections(run)`` when the report is written (end of ``train``, or ``comp report``).
 
-``comp predict`` calls ``predict(run, data_dir, out)``: by default the run's final candidate (``read_final``) is
-rebuilt from the fold models each member saved (``ModelSpec.load_model``), applied to the test rows of ``read``,
-fused as in training and written by ``write_predictions``.
+``comp predict`` calls ``predict(run, data_dir, out)``. By default (``comp.engine.predict_new_data``) the run's final
+candidate (``comp.engine.read_final``) is rebuilt for the test rows of ``read_new(data_dir, config)`` (``read`` unless
+overridden): ``prediction_models`` rebuilds the specs for them (``models`` unless overridden), each fold model a member
+saved (``ModelSpec.load_model``) predicts them (``ModelSpec.predict_test``), the folds are combined and
+post-processed as in training, the members fused as fitted (``comp.fusion.FittedFusion``), and
+``write_predictions`` writes the file (the plugin's ``write_submission`` unless overridden).
 """
 
 from __future__ import annotations
 
 import abc
 import inspect
+import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,11 +36,14 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 import pandas as pd
 
+from comp._lazy import lazy_import
 from comp.errors import CompError, TrialPruned
 from comp.folds import assign_folds
 from comp.fusion import Candidate, probability_fusion
-from comp.io import Run, download_competition
+from comp.io import Run, download_competition, write_bytes
 from comp.metrics import Metric
+
+engine = lazy_import("comp.engine")  # it imports this module; the default ``predict`` reaches it once both are loaded
 
 if TYPE_CHECKING:
     import keras
@@ -172,6 +179,13 @@ class ModelSpec(abc.ABC):
         """The fold model ``save_model`` wrote in ``directory``."""
         raise CompError(f"{type(self).__name__} does not save its fold models, so a run of it cannot predict new data")
 
+    def predict_test(self, model: Any) -> np.ndarray:
+        """A fitted fold model's (as ``load_model`` returns it) prediction of the test rows this spec was built on,
+        like ``FoldResult.test_prediction``: shape (n_test,) or (n_test, ...). ``comp predict`` calls it on specs
+        rebuilt for new rows; ``fit_fold`` calling it too keeps both predictions the same."""
+        raise CompError(f"{type(self).__name__} has no predict_test, so `comp predict` cannot apply its saved fold "
+                        f"models to new rows")
+
     def describe(self) -> dict:
         """Facts about the spec shown in scores.json and the report."""
         return {}
@@ -250,8 +264,32 @@ class Competition(abc.ABC):
         return "present" if data_dir.is_dir() and any(data_dir.iterdir()) else "missing"
 
     def predict(self, run: Run, data_dir: Path, out: Path | None) -> Path:
-        """Apply a finished run to new data (``comp predict``) and return the file written."""
-        raise CompError(f"{self.name} does not support `comp predict` yet")
+        """Apply a finished run to the new data in ``data_dir`` (``comp predict``) and return the file written (``out``,
+        by default RUN/predictions.csv); by default through ``read_new``, ``prediction_models``, the saved fold
+        models and ``write_predictions`` (``comp.engine.predict_new_data``)."""
+        return engine.predict_new_data(self, run, data_dir, out)
+
+    def read_new(self, data_dir: Path, config: dict) -> Dataset:
+        """The rows ``comp predict`` applies a run to, as the ``test`` table of a Dataset (its ``train`` may be
+        empty), under the run's ``config``; by default ``read`` (new data in the competition's layout)."""
+        return self.read(data_dir, config)
+
+    def prediction_models(self, context: TrainingContext) -> list[ModelSpec]:
+        """The run's model specs rebuilt for the test rows of ``context.dataset`` (from ``read_new``), whose saved fold
+        models then predict those rows (``ModelSpec.predict_test``); by default ``models(context)``. Override it
+        when ``models`` needs training rows the new data does not have."""
+        return self.models(context)
+
+    def write_predictions(self, dataset: Dataset, prediction: np.ndarray, out: Path, *, run: Run) -> Path:
+        """Write ``comp predict``'s prediction of the new rows (shape (n_test,) or (n_test, ...)) to ``out`` and
+        return it: by default the file ``write_submission`` makes of it (validated as a submission is), written
+        into a scratch copy of the run and then copied to ``out``."""
+        with tempfile.TemporaryDirectory(prefix="comp-predict-") as scratch:
+            scratch_run = Run.create(scratch, self.name, Path(scratch) / "run")
+            scratch_run.write_json("config.json", run.config())
+            written, _ = self.write_submission(dataset, prediction, run=scratch_run,
+                                               submissions_root=Path(scratch) / "submissions")
+            return write_bytes(out, Path(written).read_bytes())
 
     def bench(self, data_dir: Path | None = None) -> dict | None:
         """Speed and memory figures for ``comp bench`` as a JSON-ready dict; None when there is nothing to measure."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from comp.errors import CompError
+from comp.fusion import FittedFusion
 from comp.io import Run
 
 FUSED_FROM = ("members", "weights", "coefficients")  # where a fusion's details name the models it is made of
+FUSION_KINDS = {"members": "vote", "weights": "blend", "coefficients": "stack"}  # the same keys: how it fuses them
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,22 @@ class FinalCandidate:
     postprocessing: str | None
     details: dict
     scores: dict
+
+    def fitted_fusion(self) -> FittedFusion:
+        """How the candidate combines its members' predictions, with the values fitted in training, to re-apply it
+        to new rows; a CompError when it ends in post-processing other than the searched clip (e.g. "threshold"),
+        which only its plugin can re-apply."""
+        if self.postprocessing not in (None, "clip"):
+            raise CompError(f"the final candidate {self.name} ends in {self.postprocessing!r} post-processing, which "
+                            f"comp.fusion cannot re-apply; the plugin's own `predict` has to")
+        clip_margin = float(self.details["clip"][0]) if self.postprocessing == "clip" else None
+        if self.kind == "model":
+            return FittedFusion(kind="model", members=tuple(self.members), clip=clip_margin)
+        recorded = self.scores["fusion"][self.base]
+        source = next(key for key in FUSED_FROM if key in recorded)
+        weights = recorded[source] if isinstance(recorded[source], dict) else {}
+        return FittedFusion(kind=FUSION_KINDS[source], members=tuple(self.members), weights=weights,
+                            intercept=float(recorded.get("intercept", 0.0)), clip=clip_margin)
 
 
 def read_final(run: Run) -> FinalCandidate:

@@ -48,5 +48,5 @@ def blend(candidates: list[Candidate], labels: np.ndarray, fold_of_row: np.ndarr
         test=test_matrix @ weights,
         score=metric(labels, fused_oof),
         fold_scores=metric.by_fold(labels, fused_oof, fold_of_row),
-        details={"weights": {c.name: round(float(w), 6) for c, w in zip(candidates, weights)}},
+        details={"weights": {c.name: float(w) for c, w in zip(candidates, weights)}},  # unrounded: FittedFusion re-applies
     )

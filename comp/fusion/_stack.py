@@ -35,6 +35,7 @@ def stack(candidates: list[Candidate], labels: np.ndarray, fold_of_row: np.ndarr
         test=stacker.predict_proba(test_features)[:, 1],
         score=metric(labels, fused_oof),
         fold_scores=metric.by_fold(labels, fused_oof, fold_of_row),
-        details={"coefficients": {c.name: round(float(w), 6) for c, w in zip(candidates, stacker.coef_[0])},
+        # unrounded, so comp predict's re-application (FittedFusion) gives the same probabilities
+        details={"coefficients": {c.name: float(w) for c, w in zip(candidates, stacker.coef_[0])},
                  "intercept": float(stacker.intercept_[0])},
     )

@@ -7,12 +7,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from comp import Candidate, Competition, Dataset, TrainingContext, register_competition
-from comp.engine import default_cache_dir
+from comp import Candidate, CompError, Competition, Dataset, TrainingContext, register_competition
 from comp.fusion import probability_fusion
-from comp.io import save_submission, validate_submission, write_text
-from comp.vision.features import build_feature_sets
-from comp.vision.heads import FeatureHeadSpec, pipeline_model, predict_feature_heads
+from comp.io import save_submission, validate_submission
+from comp.vision.features import FeatureSet, build_feature_sets, prediction_feature_sets
+from comp.vision.heads import FeatureHeadSpec, pipeline_model
 from competitions.dogs.bench import run_benchmark
 from competitions.dogs.demo import write_demo
 from competitions.dogs.reader import read_dataset, read_test
@@ -24,6 +23,24 @@ from competitions.dogs.recipes import (
 )
 from competitions.dogs.report import report_sections
 from competitions.dogs.scoring import LOG_LOSS
+
+
+def head_specs(feature_sets: list[FeatureSet], labels: np.ndarray, config: dict) -> list[FeatureHeadSpec]:
+    """Both heads on every feature set, plus the two references: the seed recipe and plain C=1 logistic."""
+    reference = feature_sets[0]
+    seed_clip = tuple(config.get("seed_clip", (SEED_CLIP_MARGIN, 1 - SEED_CLIP_MARGIN)))
+    specs = [] if not config.get("references", True) else [
+        FeatureHeadSpec(head="dense", feature_set=reference, labels=labels, name=f"seed_recipe@{reference.name}",
+                        fixed_params=SEED_RECIPE, clip=seed_clip,
+                        reference=SEED_REFERENCE.format(low=seed_clip[0], high=seed_clip[1])),
+        FeatureHeadSpec(head="logistic", feature_set=reference, labels=labels,
+                        name=f"logistic_c1@{reference.name}", fixed_params={"C": 1.0},
+                        reference=LOGISTIC_REFERENCE),
+    ]
+    for feature_set in feature_sets:
+        for head in config.get("heads", ["logistic", "dense"]):
+            specs.append(FeatureHeadSpec(head=head, feature_set=feature_set, labels=labels))
+    return specs
 
 
 @register_competition
@@ -38,23 +55,25 @@ class DogsCompetition(Competition):
         return read_dataset(data_dir)
 
     def models(self, context: TrainingContext) -> list:
-        """Both heads on every feature set, plus the two references: the seed recipe and plain C=1 logistic."""
+        """Both heads on every feature set, plus the two references (``head_specs``)."""
         feature_sets = build_feature_sets(context.dataset, context.config, context.cache_dir)
-        labels = context.dataset.labels
-        reference = feature_sets[0]
-        seed_clip = tuple(context.config.get("seed_clip", (SEED_CLIP_MARGIN, 1 - SEED_CLIP_MARGIN)))
-        specs = [] if not context.config.get("references", True) else [
-            FeatureHeadSpec(head="dense", feature_set=reference, labels=labels, name=f"seed_recipe@{reference.name}",
-                            fixed_params=SEED_RECIPE, clip=seed_clip,
-                            reference=SEED_REFERENCE.format(low=seed_clip[0], high=seed_clip[1])),
-            FeatureHeadSpec(head="logistic", feature_set=reference, labels=labels,
-                            name=f"logistic_c1@{reference.name}", fixed_params={"C": 1.0},
-                            reference=LOGISTIC_REFERENCE),
-        ]
-        for feature_set in feature_sets:
-            for head in context.config.get("heads", ["logistic", "dense"]):
-                specs.append(FeatureHeadSpec(head=head, feature_set=feature_set, labels=labels))
-        return specs
+        return head_specs(feature_sets, context.dataset.labels, context.config)
+
+    def read_new(self, data_dir: Path, config: dict) -> Dataset:
+        """``comp predict``'s rows: the images of ``data_dir/test`` (or of ``data_dir`` itself), no training rows."""
+        data_dir = Path(data_dir)
+        if not data_dir.is_dir():
+            raise CompError(f"data directory {data_dir} does not exist")
+        test = read_test(data_dir / "test" if (data_dir / "test").is_dir() else data_dir)
+        return Dataset(data_dir=data_dir, train=pd.DataFrame({"id": [], "path": [], "label": []}), test=test)
+
+    def prediction_models(self, context: TrainingContext) -> list:
+        """The same specs on the new images' features alone: their fold heads are loaded, not fitted, so no
+        training features are extracted. The default ``predict`` then writes ``id,label`` (P(dog)) with
+        ``write_submission``, by default to RUN/predictions.csv."""
+        feature_sets = prediction_feature_sets(context.dataset.test["path"].tolist(), context.config,
+                                               context.cache_dir)
+        return head_specs(feature_sets, context.dataset.labels, context.config)
 
     def fuse(self, models: list[Candidate], labels: np.ndarray, fold_of_row: np.ndarray) -> list[Candidate]:
         """Blend, stack and searched clips, with each clipped candidate's score at the seed's fixed clip beside."""
@@ -70,16 +89,6 @@ class DogsCompetition(Competition):
                             value_range=(0.0, 1.0), value_columns=["label"])
         return save_submission(frame, run_dir=run.path, competition=self.name, run_id=run.id,
                                submissions_root=submissions_root)
-
-    def predict(self, run, data_dir: Path, out: Path | None) -> Path:
-        """P(dog) for the images in ``data_dir/test`` (or ``data_dir`` itself) from a trained run, as id,label."""
-        data_dir = Path(data_dir)
-        images = read_test(data_dir / "test" if (data_dir / "test").is_dir() else data_dir)
-        probability = predict_feature_heads(run, images["path"].tolist(), cache_dir=default_cache_dir())
-        frame = pd.DataFrame({"id": images["id"], "label": probability})
-        validate_submission(frame, columns=["id", "label"], id_column="id", value_range=(0.0, 1.0),
-                            value_columns=["label"])
-        return write_text(out or run.file("predictions.csv"), frame.to_csv(index=False, float_format="%.8g"))
 
     def report_sections(self, run) -> list:
         """Calibration before and after clipping, the most confidently wrong images, class activation maps."""

@@ -26,10 +26,12 @@ from comp.vision.features._feature_sets import (
     feature_requests,
     feature_set_layout,
     fill_unreadable,
+    prediction_feature_sets,
     stack_columns,
 )
 
 __all__ = ["CACHE_FORMAT", "POOLINGS", "VIEWS", "Extraction", "ExtractionOptions", "FeatureCache", "FeatureRequest",
            "FeatureSet", "MEAN_FEATURES", "build_extractor", "build_feature_sets", "cache_key", "decoded_images",
            "distribution_strategy", "extract", "extraction_options", "feature_requests", "feature_set_layout",
-           "files_signature", "fill_unreadable", "forward_function", "precision_policy", "stack_columns"]
+           "files_signature", "fill_unreadable", "forward_function", "precision_policy", "prediction_feature_sets",
+           "stack_columns"]

@@ -28,7 +28,7 @@ class FeatureSet:
 
     @property
     def dimension(self) -> int:
-        return int(self.train_views[0].shape[1])
+        return int((self.train_views or self.test_views)[0].shape[1])
 
 
 def feature_requests(config: dict) -> list[FeatureRequest]:
@@ -109,3 +109,12 @@ def build_feature_sets(dataset: Dataset, config: dict, cache_dir: Path) -> list[
                       for view, matrix in zip(views, train_views)]
         sets.append(FeatureSet(name, train_views, test_views))
     return sets
+
+
+def prediction_feature_sets(paths: list[str], config: dict, cache_dir: Path) -> list[FeatureSet]:
+    """The feature sets of new images alone (``comp predict``): test views only, no training views; an unreadable
+    image stops it (no training mean to fill it with)."""
+    features = extract(paths, feature_requests(config), cache_dir=cache_dir, options=extraction_options(config))
+    check_unreadable_test(features.bad_paths, {}, remedy=MEAN_FEATURES)
+    return [FeatureSet(name, [], [stack_columns(features.features, view) for view in views])
+            for name, views in feature_set_layout(config).items()]

@@ -1,6 +1,6 @@
 """Heads on bottleneck features (logistic regression, the Keras dense head) as model specs of the k-fold loop, and
-what a finished feature-head run is rebuilt into: predictions on new images, class activation maps, and the whole
-pipeline as one Keras model for export."""
+what a finished feature-head run is rebuilt into: its fold heads, class activation maps, and the whole pipeline as
+one Keras model for export (``comp predict`` is the contract's default, through ``FeatureHeadSpec``)."""
 
 from comp.vision.heads._cam import (
            CamSource,
@@ -13,15 +13,10 @@ from comp.vision.heads._cam import (
 )
 from comp.vision.heads._head_specs import HEADS, FeatureHeadSpec, default_search_space
 from comp.vision.heads._heads import DenseHead, InferenceLayers, LogisticHead
-from comp.vision.heads._inference import (
-           fuse_predictions,
-           load_fold_heads,
-           predict_feature_heads,
-)
+from comp.vision.heads._inference import load_fold_heads
 from comp.vision.heads._layers import custom_layers, register_custom_layers
 from comp.vision.heads._pipeline import pipeline_model
 
 __all__ = ["HEADS", "CamSource", "DenseHead", "FeatureHeadSpec", "InferenceLayers", "LogisticHead", "activation_maps",
            "cam_source", "class_activation_map", "colour", "custom_layers", "default_search_space",
-           "fuse_predictions", "load_fold_heads", "overlay", "pipeline_model", "predict_feature_heads",
-           "register_custom_layers", "upsample"]
+           "load_fold_heads", "overlay", "pipeline_model", "register_custom_layers", "upsample"]

@@ -75,10 +75,14 @@ class FeatureHeadSpec(ModelSpec):
         head = self.make_head(params, context.seed).fit(features, labels)
         return FoldResult(
             valid_prediction=self._predict(head, views, valid_index),
-            test_prediction=self._predict(head, self.feature_set.test_views),
+            test_prediction=self.predict_test(head),
             model=head,
             history=getattr(head, "history_", {}),
         )
+
+    def predict_test(self, model) -> np.ndarray:
+        """P(class 1) of every test row, shape (n_test,): the head's mean over the test views (TTA)."""
+        return self._predict(model, self.feature_set.test_views)
 
     def postprocess(self, prediction: np.ndarray) -> np.ndarray:
         return prediction if self.clip is None else np.clip(prediction, *self.clip)

@@ -8,6 +8,7 @@ import numpy as np
 
 from comp._lazy import lazy_import
 from comp.engine import read_final
+from comp.errors import CompError
 from comp.io import Run
 from comp.vision.features import feature_requests, feature_set_layout
 from comp.vision.heads._inference import load_fold_heads
@@ -43,7 +44,8 @@ def pipeline_model(run: Run):
     """The run's final candidate as one Keras model: float RGB 0..255 images (N, H, W, 3) of any size -> (N, 1)
     P(class 1), with resizing, views, preprocessing, backbones, every fold head, clipping and fusion inside."""
     config, final = run.config()["config"], read_final(run)
-    scores, members, kind = final.scores, final.members, final.kind
+    scores, fusion = final.scores, final.fitted_fusion()
+    members = list(fusion.members)
     layout = feature_set_layout(config)
     requests = {request.name: request for request in feature_requests(config)}
     image = keras.Input((None, None, 3), name="image")
@@ -78,17 +80,16 @@ def pipeline_model(run: Run):
         if entry.get("clip"):
             probability = custom_layers().Clip(*entry["clip"], name=layer_name(f"{member}_clip"))(probability)
         probabilities[member] = probability
-    if kind == "model":
+    weights = [fusion.weights.get(member, 0.0) for member in members]
+    if fusion.kind == "model":
         fused = probabilities[members[0]]
-    elif kind == "blend":
-        weights = scores["fusion"]["blend"]["weights"]
-        fused = fixed_dense([probabilities[m] for m in members], [weights[m] for m in members], name="blend")
-    else:
-        stack = scores["fusion"]["stack"]
+    elif fusion.kind == "blend":
+        fused = fixed_dense([probabilities[m] for m in members], weights, name="blend")
+    elif fusion.kind == "stack":
         logits = [custom_layers().Logit(name=layer_name(f"{member}_logit"))(probabilities[member]) for member in members]
-        fused = fixed_dense(logits, [stack["coefficients"][m] for m in members], bias=stack["intercept"],
-                            activation="sigmoid", name="stack")
-    if final.postprocessing == "clip":
-        margin = final.details["clip"][0]
-        fused = custom_layers().Clip(margin, 1.0 - margin, name="final_clip")(fused)
+        fused = fixed_dense(logits, weights, bias=fusion.intercept, activation="sigmoid", name="stack")
+    else:
+        raise CompError(f"{run.path}: a {fusion.kind} of the members is not one network; it cannot be exported")
+    if fusion.clip is not None:
+        fused = custom_layers().Clip(fusion.clip, 1.0 - fusion.clip, name="final_clip")(fused)
     return keras.Model(image, fused, name=layer_name(f"{run.config()['competition']}_{scores['final']['name']}"))

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import log_loss
 
-from comp.metrics import Metric
 from comp.folds import assign_folds
-from comp.fusion import blend, Candidate, clip, clipped, fit_blend_weights, search_clip, stack
+from comp.fusion import Candidate, FittedFusion, blend, clip, clipped, fit_blend_weights, search_clip, stack
+from comp.metrics import Metric
 
 LOG_LOSS = Metric("log_loss", lambda t, p: log_loss(t, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1]), "minimize",
                   probabilistic=True)
@@ -49,3 +49,36 @@ def test_clip_search_helps_overconfident_predictions(problem):
     result = clipped(candidate("m", overconfident), labels, folds, LOG_LOSS)
     assert result.details["clip"] == [margin, 1 - margin] and result.test.min() >= margin
     assert np.array_equal(clip(np.array([0.0, 0.5, 1.0]), 0.1), [0.1, 0.5, 0.9])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_fitted_fusion_reapplied_to_the_members_test_rows_gives_the_fused_test_prediction(problem, dtype):
+    labels, good, noise, folds = problem
+    members = [candidate("good", good.astype(dtype)), candidate("noise", noise.astype(dtype))]
+    tests = {member.name: member.test for member in members}
+    blended, stacked = blend(members, labels, folds, LOG_LOSS), stack(members, labels, folds, LOG_LOSS)
+    reapplied = {
+        "blend": FittedFusion(kind="blend", members=("good", "noise"), weights=blended.details["weights"]),
+        "stack": FittedFusion(kind="stack", members=("good", "noise"), weights=stacked.details["coefficients"],
+                              intercept=stacked.details["intercept"]),
+    }
+    for fitted, fused in ((reapplied["blend"], blended), (reapplied["stack"], stacked)):
+        assert np.array_equal(fitted.apply(tests), fused.test), fitted.kind
+        clipped_fused = clipped(fused, labels, folds, LOG_LOSS)
+        margin = clipped_fused.details["clip"][0]
+        with_clip = FittedFusion(kind=fitted.kind, members=fitted.members, weights=fitted.weights,
+                                 intercept=fitted.intercept, clip=margin)
+        assert np.array_equal(with_clip.apply(tests), clipped_fused.test), fitted.kind
+
+
+def test_a_fitted_vote_counts_only_the_answers_training_counted():
+    answers = {"best": np.array(["1+2", "", "7"]), "second": np.array(["3", "4-1", "7"]),
+               "third": np.array(["3", "4-1", "x"])}
+    vote = FittedFusion(kind="vote", members=("best", "second", "third"))
+    assert vote.apply(answers).tolist() == ["3", "4-1", "7"]
+    assert vote.apply(answers, is_valid=lambda answer: answer not in ("", "3")).tolist() == ["1+2", "4-1", "7"]
+
+
+def test_a_fitted_fusion_without_a_members_weight_is_refused():
+    with pytest.raises(ValueError, match="no weight for its member 'b'"):
+        FittedFusion(kind="blend", members=("a", "b"), weights={"a": 1.0})
