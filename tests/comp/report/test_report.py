@@ -1,4 +1,4 @@
-"""The shared report machinery: CAM math, linear heads, progress lines, a plugin with no sections, headless rendering."""
+"""The shared report machinery: linear heads, progress lines, a plugin with no sections, headless rendering."""
 
 import logging
 import shutil
@@ -7,37 +7,13 @@ import subprocess
 import numpy as np
 import pytest
 
-from comp.vision.heads import class_activation_map, colour, overlay
-from comp.vision.heads import DenseHead, LogisticHead
-from comp.io import progress_bar
-from comp.report import optuna_section, write_report
-from comp.io import Run, write_json
 from comp.engine import train
+from comp.io import Run, progress_bar, write_json
+from comp.report import optuna_section, write_report
+from comp.vision.heads import DenseHead, LogisticHead
 from tests.conftest import report_images
 
 CHROMIUM = "/usr/bin/chromium"
-
-
-def test_cam_is_the_feature_map_weighted_by_the_head_a_1x1_convolution():
-    feature_map = np.arange(2 * 3 * 4, dtype=float).reshape(2, 3, 4)
-    weights, bias = np.array([1.0, 0.0, -1.0, 0.5]), 0.25
-    activation = class_activation_map(feature_map, weights, bias)
-    expected = [[sum(feature_map[i, j, c] * weights[c] for c in range(4)) + bias for j in range(3)] for i in range(2)]
-    assert activation.shape == (2, 3) and np.allclose(activation, expected)
-    # with average pooling, the head's logit on the pooled vector is the mean of the map
-    assert np.isclose(activation.mean(), feature_map.mean(axis=(0, 1)) @ weights + bias)
-    with pytest.raises(ValueError, match="does not match"):
-        class_activation_map(feature_map, weights[:3])
-
-
-def test_the_map_is_coloured_red_for_evidence_of_class_1_and_blue_against_and_laid_over_the_image():
-    activation = np.array([[-2.0, 0.0, 2.0]])
-    colours = colour(activation).astype(int)[0]
-    assert colours[0, 2] > colours[0, 0] and colours[2, 0] > colours[2, 2]  # blue at -2, red at +2
-    image = np.full((30, 60, 3), 128, dtype=np.uint8)
-    laid = overlay(image, activation)
-    assert laid.shape == image.shape and laid.dtype == np.uint8
-    assert laid[15, 55, 0] > laid[15, 55, 2] and laid[15, 4, 2] > laid[15, 4, 0]
 
 
 @pytest.fixture(scope="module")
