@@ -40,7 +40,7 @@ from comp._lazy import lazy_import
 from comp.errors import CompError, TrialPruned
 from comp.folds import assign_folds
 from comp.fusion import Candidate, probability_fusion
-from comp.io import Run, download_competition, write_bytes
+from comp.io import Run, check_submission_file, download_competition, write_bytes
 from comp.metrics import Metric
 
 engine = lazy_import("comp.engine")  # it imports this module; the default ``predict`` reaches it once both are loaded
@@ -218,6 +218,13 @@ class Competition(abc.ABC):
     def demo(self, out_dir: Path, n: int, seed: int) -> Path:
         """Write a small generated dataset of ``n`` training rows in the competition's layout into ``out_dir``."""
     # --- hooks with shared defaults ----------------------------------------------------------------
+    def validate_submission_file(self, path: Path, data_dir: Path | None) -> None:
+        """Judge a submission file before ``comp submit`` spends an upload on it (a run's own file and ``--file``
+        alike): a one-line CompError naming the first bad row or column. Override with the rules
+        ``write_submission`` applies; by default the header, ids, order, row count and finite numbers against
+        ``data_dir/sample_submission.csv`` when there is one (``comp.io.check_submission_file``)."""
+        check_submission_file(path, sample_path=Path(data_dir) / "sample_submission.csv" if data_dir else None)
+
     def folds(self, dataset: Dataset, n_folds: int, seed: int) -> np.ndarray:
         """Fold (0..n_folds-1) of every training row, shape (n_rows,): stratified k-fold on the labels, grouped
         when the training table has a ``group`` column."""

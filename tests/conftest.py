@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -59,16 +60,25 @@ def kaggle_environment(fake_bin: Path) -> dict:
 
 
 def install_fake_kaggle(directory: Path, body: str = "") -> Path:
-    """Write an executable ``kaggle`` Python script that records its argv to ``directory/argv.json``."""
+    """Write an executable ``kaggle`` Python script that records its argv to ``directory/argv.json`` (the last call)
+    and appends it to ``directory/calls.jsonl`` (every call, see ``kaggle_calls``), then runs ``body``."""
     directory.mkdir(parents=True, exist_ok=True)
     script = directory / "kaggle"
     script.write_text(
         f"#!{sys.executable}\n"
         "import json, sys, pathlib\n"
-        f"pathlib.Path({str(directory / 'argv.json')!r}).write_text(json.dumps(sys.argv[1:]))\n" + body
+        f"pathlib.Path({str(directory / 'argv.json')!r}).write_text(json.dumps(sys.argv[1:]))\n"
+        f"with open({str(directory / 'calls.jsonl')!r}, 'a') as calls: calls.write(json.dumps(sys.argv[1:]) + '\\n')\n"
+        + body
     )
     script.chmod(0o755)
     return script
+
+
+def kaggle_calls(directory: Path) -> list[list[str]]:
+    """The arguments of every call of the fake ``kaggle`` in ``directory``, in order."""
+    path = directory / "calls.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 TINY_CAPTCHA_CONFIG = """\

@@ -1,4 +1,4 @@
-"""The ``comp`` command: list, demo, data, train, predict, submit, report, export, bench."""
+"""The ``comp`` command: list, demo, data, train, predict, submit, submissions, bundle, report, export, bench."""
 
 import os
 

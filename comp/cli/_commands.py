@@ -5,23 +5,44 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shlex
 from pathlib import Path
 
-from comp.engine import train
+from comp.engine import read_final, saved_fold_models, train
 from comp.errors import CompError
 from comp.io import (
+    DEFAULT_DAILY_SUBMISSIONS,
+    DEFAULT_TIME_LIMIT_MINUTES,
+    SPEED_SAMPLE,
     Run,
+    append_to_ledger,
+    earlier_submission,
+    file_sha256,
+    format_ledger,
+    kaggle_available,
+    kaggle_username,
+    ledger_path,
+    measure_prediction_speed,
     parse_weights,
     provenance,
-    read_json,
+    push_bundle,
+    read_ledger,
+    record_speed,
+    recorded_speed,
+    refresh_public_scores,
     resolve_config,
+    summarize_ledger,
+    time_estimate,
     upload_submission,
+    utc_now,
+    utc_stamp,
+    write_bundle,
     write_json,
 )
 from comp.registry import create_competition, list_competitions
 from comp.report import write_report
 from comp.vision import export_run
-from comp.vision.backbones import get_backbone, list_backbones
+from comp.vision.backbones import get_backbone, keras_cache_dir, list_backbones, resolve_weights
 
 logger = logging.getLogger("comp")
 TRAIN_FLAGS = ("data", "folds", "trials", "seed", "backbones", "epochs", "time_budget", "storage",
@@ -144,25 +165,173 @@ def newest_run(competition_name: str, runs_root: Path) -> Run:
     return Run(max(candidates, key=lambda path: path.stat().st_mtime_ns).parent)
 
 
+def submission_config(competition, config_file: Path | None) -> dict:
+    """The competition's resolved defaults (config.toml < --config FILE): the data, ``submissions_root``,
+    ``daily_submissions`` and ``kernel_time_limit_minutes`` of ``submit --file``, ``submissions`` and ``bundle``."""
+    return resolve_config(competition.default_config(), config_file=config_file)
+
+
+def daily_quota(config: dict) -> int:
+    return int(config.get("daily_submissions") or DEFAULT_DAILY_SUBMISSIONS)
+
+
+def guard_submission(competition, path: Path, data_dir: str | Path | None, *, force: bool) -> bool:
+    """Judge ``path`` by the plugin's rules; a one-line CompError when it fails, unless ``force`` (then say so and
+    return True: the upload was forced)."""
+    try:
+        competition.validate_submission_file(path, Path(data_dir) if data_dir else None)
+    except CompError as error:
+        if not force:
+            raise CompError(f"{path} would be rejected or mis-scored: {error}; nothing uploaded "
+                            f"(--force uploads it anyway)") from error
+        print(f"--force: uploading {path} although it fails the submission guard: {error}")
+        return True
+    return False
+
+
+def refuse_repeated_file(ledger, digest: str, path: Path, *, force: bool) -> bool:
+    """A one-line CompError when a file with the same sha256 was submitted before, unless ``force`` (then say so and
+    return True)."""
+    earlier = earlier_submission(ledger, digest)
+    if earlier is None:
+        return False
+    what = (f"{path} is identical (sha256 {digest[:12]}) to the file submitted at {earlier['time']} "
+            f"({earlier['message']!r})")
+    if not force:
+        raise CompError(f"{what}; nothing uploaded (--force submits it again)")
+    print(f"--force: {what}; submitting it again")
+    return True
+
+
 def run_submit(args: argparse.Namespace) -> int:
     competition = create_competition(args.competition)
     if not competition.kaggle_slug:
         raise CompError(f"{competition.name} is not a Kaggle competition; upload {args.file or 'the file'} by hand")
-    message = args.message
+    defaults = submission_config(competition, args.config)
+    run, scores = None, {}
     if args.file:
-        path = args.file
+        path, config = Path(args.file), defaults
+        if not path.is_file():
+            raise CompError(f"submission file {path} does not exist")
     else:
-        run = Run.open(args.run) if args.run else newest_run(
-            competition.name, Path(competition.default_config().get("runs_root", "runs")))
-        path = run.file("submission.csv")
+        run = Run.open(args.run) if args.run else newest_run(competition.name, Path(defaults["runs_root"]))
+        path, config = run.file("submission.csv"), run.config()["config"]
         if not path.exists():
             raise CompError(f"{run.path} has no submission.csv (did its training finish?)")
-        if message is None:
-            final = read_json(run.file("scores.json")).get("final", {})
-            message = f"comp {run.id}: {final.get('name')} OOF {final.get('score', float('nan')):.5f}"
-    command = upload_submission(competition.kaggle_slug, Path(path), message or f"comp {Path(path).name}",
-                                dry_run=args.dry_run)
-    print(command if args.dry_run else f"submitted {path}")
+        scores = run.read_json("scores.json", default={})
+    final = scores.get("final", {})
+    message = args.message or (f"comp {run.id}: {final.get('name')} OOF {final.get('score', float('nan')):.5f}"
+                               if run else f"comp {path.name}")
+    forced = guard_submission(competition, path, args.data or config.get("data"), force=args.force)
+    ledger = ledger_path(config.get("submissions_root") or defaults["submissions_root"], competition.name)
+    digest = file_sha256(path)
+    forced = refuse_repeated_file(read_ledger(ledger), digest, path, force=args.force) or forced
+    moment = utc_now()
+    command = upload_submission(competition.kaggle_slug, path, message, dry_run=args.dry_run)
+    if args.dry_run:
+        print(command)
+        return 0
+    try:
+        append_to_ledger(ledger, {
+            "time": utc_stamp(moment), "run_id": run.id if run else "", "file": str(path), "sha256": digest,
+            "metric": scores.get("metric", competition.metric.name),
+            "direction": scores.get("direction", competition.metric.direction), "cv_score": final.get("score"),
+            "final_candidate": final.get("name"), "message": message, "forced": forced})
+    except CompError as error:
+        raise CompError(f"submitted {path}, but the ledger was not updated: {error}") from error
+    summary = summarize_ledger(refresh_public_scores(ledger, competition.kaggle_slug),
+                               daily_quota=daily_quota(defaults))
+    print(f"submitted {path}; recorded in {ledger}; {summary.left_today} of {summary.daily_quota} submissions "
+          f"left today (UTC)")
+    return 0
+
+
+def run_submissions(args: argparse.Namespace) -> int:
+    competition = create_competition(args.competition)
+    config = submission_config(competition, args.config)
+    path = ledger_path(config["submissions_root"], competition.name)
+    refresh = args.refresh if args.refresh is not None else bool(competition.kaggle_slug) and kaggle_available()
+    if refresh and competition.kaggle_slug and path.exists():
+        ledger = refresh_public_scores(path, competition.kaggle_slug)
+    else:
+        ledger = read_ledger(path)
+    if ledger.empty:
+        print(f"no submissions recorded in {path} yet")
+        return 0
+    print(format_ledger(ledger, summarize_ledger(ledger, daily_quota=daily_quota(config))))
+    return 0
+
+
+def bundled_weights(config: dict) -> dict[str, Path]:
+    """The local file of every weights the run's config points at: its backbones' (ImageNet weights must be on this
+    machine: a code competition's kernel has no internet) and any other file in ``weights``."""
+    sources = config.get("weights") or {}
+    files = {}
+    for name in config.get("backbones") or []:
+        spec = get_backbone(name)
+        resolved = resolve_weights(spec, sources.get(name, config.get("default_weights", "imagenet")))
+        if resolved.kind == "imagenet":
+            raise CompError(f"the ImageNet weights of {name} ({spec.weights_filename}) are not on this machine "
+                            f"($COMP_WEIGHTS_DIR or {keras_cache_dir()}); the kernel runs without internet, so the "
+                            f"bundle must carry them: put the file there and bundle again")
+        if resolved.kind == "file":
+            files[name] = Path(resolved.path)
+    for name, source in sources.items():
+        if name not in files and source not in ("imagenet", "none"):
+            if not Path(source).expanduser().is_file():
+                raise CompError(f"weights file for {name} not found: {source} (the bundle must carry it)")
+            files[name] = Path(source).expanduser()
+    return files
+
+
+def bundle_speed(run: Run, competition: str):
+    """The run's recorded prediction speed, else measured now on its own test images and recorded; None (with one
+    logged line saying why) when it cannot be measured."""
+    speed = recorded_speed(run)
+    if speed is not None:
+        logger.info("prediction speed recorded in %s", run.file("prediction_speed.json"))
+        return speed
+    try:
+        paths = [Path(path) for path in run.rows()["test"].get("path", [])]
+        logger.info("timing `comp predict` on up to %d of the run's test images (fresh processes, empty cache)",
+                    min(len(paths), SPEED_SAMPLE))
+        speed = measure_prediction_speed(run, competition, paths)
+    except CompError as error:
+        logger.warning("prediction speed not measured: %s", error)
+        return None
+    record_speed(run, speed)
+    return speed
+
+
+def run_bundle(args: argparse.Namespace) -> int:
+    run = Run.open(args.run)
+    saved = run.config()
+    competition = create_competition(saved["competition"])
+    if not competition.kaggle_slug:
+        raise CompError(f"{competition.name} is not a Kaggle competition: a bundle is a Kaggle dataset and kernel")
+    owner = args.owner or kaggle_username()
+    if not owner:
+        raise CompError("no Kaggle user name for the bundle's dataset and kernel ids: pass --owner USER, or set "
+                        "KAGGLE_USERNAME (or `username` in ~/.kaggle/kaggle.json)")
+    config, defaults = saved["config"], submission_config(competition, None)
+    final = read_final(run)
+    model_dirs = [directory for member in final.members for directory in saved_fold_models(run, final.scores, member)]
+    weights = bundled_weights(config)
+    speed = bundle_speed(run, competition.name)
+    bundle = write_bundle(run, args.out or run.file("bundle"), competition=competition.name,
+                          kaggle_slug=competition.kaggle_slug, owner=owner, model_dirs=model_dirs, weights=weights,
+                          enable_gpu=bool(config.get("kernel_gpu", config.get("mixed_precision", False))), speed=speed)
+    print(f"dataset {bundle.dataset_id}: {bundle.dataset}\nkernel {bundle.kernel_id}: {bundle.kernel}")
+    test_size = args.test_size if args.test_size is not None else len(run.rows()["test"]) if run.file(
+        "rows.json").is_file() else None
+    limit = float(config.get("kernel_time_limit_minutes") or defaults.get("kernel_time_limit_minutes")
+                  or DEFAULT_TIME_LIMIT_MINUTES)
+    if speed is not None and test_size is not None:
+        print(time_estimate(speed, test_size, limit))
+    if args.push or args.dry_run:
+        commands = push_bundle(bundle, dry_run=args.dry_run)
+        print("\n".join(shlex.join(command) for command in commands) if args.dry_run else
+              f"pushed the dataset {bundle.dataset_id} and the kernel {bundle.kernel_id}")
     return 0
 
 

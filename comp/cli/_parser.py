@@ -83,7 +83,35 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--run", type=Path, metavar="RUN_DIR", help="default: the newest run of the competition")
     source.add_argument("--file", type=Path, metavar="FILE")
     submit.add_argument("-m", "--message", help="submission message (default: run id and OOF score)")
-    submit.add_argument("--dry-run", action="store_true", help="print the kaggle command instead of running it")
+    submit.add_argument("--data", type=Path, metavar="DIR",
+                        help="the competition's data, for its sample submission (default: the run's or the config's)")
+    submit.add_argument("--config", type=Path, metavar="FILE.toml",
+                        help="config over the competition's defaults (submissions_root, daily_submissions, data)")
+    submit.add_argument("--force", action="store_true",
+                        help="upload even a file that fails the guard or was submitted before (and say so)")
+    submit.add_argument("--dry-run", action="store_true", help="check, then print the kaggle command instead of "
+                                                               "running it")
+
+    submissions = verbs.add_parser("submissions", help="the submission ledger: CV vs public LB, quota left today")
+    submissions.add_argument("competition")
+    submissions.add_argument("--config", type=Path, metavar="FILE.toml",
+                             help="config over the competition's defaults (submissions_root, daily_submissions)")
+    submissions.add_argument("--refresh", action=argparse.BooleanOptionalAction, default=None,
+                             help="fetch the public scores with the kaggle CLI first (default: when it is available)")
+
+    bundle = verbs.add_parser("bundle", help="a Kaggle dataset and offline kernel that predict with a run")
+    bundle.add_argument("run", type=Path, metavar="RUN_DIR")
+    bundle.add_argument("--out", type=Path, metavar="DIR", help="where to write dataset/ and kernel/ "
+                                                                "(default RUN_DIR/bundle)")
+    bundle.add_argument("--test-size", type=int, metavar="N",
+                        help="test images to estimate the kernel's wall time for (default: the run's test set)")
+    bundle.add_argument("--owner", metavar="USER", help="Kaggle user owning the dataset and kernel "
+                                                        "(default: the credentials' user)")
+    pushing = bundle.add_mutually_exclusive_group()
+    pushing.add_argument("--push", action="store_true",
+                         help="upload with kaggle datasets create/version and kaggle kernels push")
+    pushing.add_argument("--dry-run", action="store_true", help="print those kaggle commands instead")
+
 
     report = verbs.add_parser("report", help="write report.html for a run")
     report.add_argument("run", type=Path, metavar="RUN_DIR")

@@ -1,8 +1,10 @@
-"""The Kaggle CLI: credentials check, submission upload and competition data download."""
+"""The Kaggle CLI: credentials check, submission upload, competition data download and other calls (submission
+history, dataset and kernel pushes)."""
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import shlex
 import shutil
@@ -38,19 +40,72 @@ def find_kaggle() -> str:
     return executable
 
 
+def _credential_directories() -> list[Path]:
+    """Where the kaggle CLI looks for its credential files, in its order."""
+    xdg_config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    directories = [Path.home() / ".kaggle", xdg_config / "kaggle"]  # the CLI falls back to the XDG folder on Linux
+    if os.environ.get("KAGGLE_CONFIG_DIR"):
+        directories.insert(0, Path(os.environ["KAGGLE_CONFIG_DIR"]))
+    return directories
+
+
 def check_kaggle_credentials() -> None:
     """Fail early, with the fix, when the kaggle CLI would find no credentials."""
     if os.environ.get("KAGGLE_USERNAME") and os.environ.get("KAGGLE_KEY"):
         return
     if os.environ.get("KAGGLE_API_TOKEN"):
         return
-    xdg_config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    directories = [Path.home() / ".kaggle", xdg_config / "kaggle"]  # the CLI falls back to the XDG folder on Linux
-    if os.environ.get("KAGGLE_CONFIG_DIR"):
-        directories.insert(0, Path(os.environ["KAGGLE_CONFIG_DIR"]))
-    if any((directory / name).is_file() for directory in directories for name in CREDENTIAL_FILES):
+    if any((directory / name).is_file() for directory in _credential_directories() for name in CREDENTIAL_FILES):
         return
     raise CompError(NO_CREDENTIALS)
+
+
+def kaggle_available() -> bool:
+    """True when the kaggle CLI is on PATH and would find credentials (so a call is worth trying)."""
+    try:
+        find_kaggle()
+        check_kaggle_credentials()
+    except CompError:
+        return False
+    return True
+
+
+def kaggle_username() -> str | None:
+    """The Kaggle user name of the credentials ($KAGGLE_USERNAME, else the ``username`` in kaggle.json)."""
+    if os.environ.get("KAGGLE_USERNAME"):
+        return os.environ["KAGGLE_USERNAME"]
+    for directory in _credential_directories():
+        try:
+            username = json.loads((directory / "kaggle.json").read_text(encoding="utf-8")).get("username")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if username:
+            return str(username)
+    return None
+
+
+def kaggle_output(command: list[str], *, timeout: float = 120) -> str:
+    """Run a kaggle CLI command (checked first) without echoing it and return its standard output; a one-line
+    CompError with its exit code and last line when it fails or takes longer than ``timeout`` seconds."""
+    executable = find_kaggle()
+    check_kaggle_credentials()
+    try:
+        result = subprocess.run([executable, *command[1:]], capture_output=True, text=True, timeout=timeout,
+                                encoding="utf-8", errors="replace")
+    except subprocess.TimeoutExpired as error:
+        raise CompError(f"`{shlex.join(command)}` took longer than {timeout:g} s") from error
+    if result.returncode != 0:
+        lines = [line.strip() for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+        raise CompError(f"`{shlex.join(command)}` failed (exit {result.returncode}): "
+                        f"{lines[-1] if lines else '(no output)'}")
+    return result.stdout
+
+
+def run_kaggle(command: list[str]) -> None:
+    """Run a kaggle CLI command, echoing its output; a one-line CompError with its exit and last line if it fails."""
+    exit_code, last_line = _run_kaggle(command)
+    if exit_code != 0:
+        raise CompError(f"`{shlex.join(command)}` failed (exit {exit_code}): {last_line}")
 
 
 def upload_submission(slug: str, file: Path, message: str, *, dry_run: bool = False) -> str:

@@ -13,7 +13,8 @@ from optuna.trial import TrialState
 
 from comp.contract import Section
 from comp.engine import open_storage
-from comp.io import Run, write_text
+from comp.errors import CompError
+from comp.io import Run, ledger_path, ledger_scores, read_ledger, write_text
 from comp.registry import create_competition
 from comp.report import page, plots
 
@@ -138,6 +139,27 @@ def blend_section(scores: dict) -> Section | None:
     return Section("Blend weights", page.table(["model", "weight"], rows) + page.image(chart, "blend weights"))
 
 
+def ledger_section(run: Run, config: dict) -> Section | None:
+    """This run's uploads from the competition's submission ledger, CV beside the public LB; None when it has none."""
+    path = ledger_path(config.get("config", {}).get("submissions_root") or "submissions", config.get("competition", ""))
+    try:
+        ledger = read_ledger(path)
+    except CompError as error:
+        return Section("Submissions (CV vs public leaderboard)", page.note(str(error)))
+    ledger = ledger[ledger["run_id"] == run.id]
+    if ledger.empty:
+        return None
+    rows = [[row["time"].replace("T", " ").removesuffix("Z"), row["message"], number(cv),
+             number(public) if public is not None else (row["kaggle_status"] or "-"),
+             f"{gap:+.5f}" if gap is not None else "-", row["sha256"][:12]]
+            for (_, row), cv, public, gap in zip(ledger.iterrows(), *ledger_scores(ledger))]
+    return Section("Submissions (CV vs public leaderboard)",
+                   page.table(["time (UTC)", "message", f"CV {ledger['metric'].iloc[0]}", "public LB",
+                               "gap (positive: LB worse)", "sha256"], rows)
+                   + page.note(f"From {path}; `comp submissions {config.get('competition', '')}` fetches new "
+                               f"public scores and shows every run's."))
+
+
 def plugin_sections(run: Run, config: dict, scores: dict) -> list[Section]:
     """The competition's own sections of a finished run (none before training has chosen a final model)."""
     if "final" not in scores or not run.file("rows.json").exists():
@@ -173,7 +195,8 @@ def write_report(run: Run) -> Path:
     if scores.get("submission"):
         preamble.append(page.note(f"Submission: {scores['submission']['copy']}"))
     sections = [scores_section(scores), references_section(scores), curves_section(scores),
-                optuna_section(run, scores), blend_section(scores), *plugin_sections(run, config, scores),
+                optuna_section(run, scores), blend_section(scores), ledger_section(run, config),
+                *plugin_sections(run, config, scores),
                 Section("Resolved config", "<pre>" + html.escape(json.dumps(config, indent=2)) + "</pre>")]
     title = f"{config.get('competition', '')} run {run.id}"
     return write_text(run.file("report.html"), render(title, preamble, [s for s in sections if s is not None]))

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from comp.io import validate_submission, write_text
+from comp.io import read_submission_file, validate_submission, write_text
 from competitions.captcha.expressions import value_or_none
 
 COLUMNS = ["id", "expression", "value"]
@@ -23,8 +23,18 @@ def answer_table(ids, expressions) -> pd.DataFrame:
     values = [value_or_none(expression) for expression in expressions]
     frame = pd.DataFrame({"id": list(ids), "expression": expressions,
                           "value": ["" if value is None else str(value) for value in values]}, columns=COLUMNS)
-    validate_submission(frame, columns=COLUMNS, id_column="id")
+    check_answers(frame)
     return frame
+
+
+def check_answers(frame: pd.DataFrame) -> None:
+    """The answer file's rules: header ``id,expression,value`` and unique ids (one-line CompError otherwise)."""
+    validate_submission(frame, columns=COLUMNS, id_column="id")
+
+
+def check_answer_file(path: Path) -> None:
+    """``check_answers`` on a CSV as it is written."""
+    check_answers(read_submission_file(path))
 
 
 def table_csv(frame: pd.DataFrame) -> str:

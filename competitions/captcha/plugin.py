@@ -27,7 +27,7 @@ from comp.errors import CompError
 from comp.fusion import majority_vote
 from comp.io import save_submission
 from comp.vision import check_unreadable_test, drop_unreadable_training_rows
-from competitions.captcha.answers import answer_table
+from competitions.captcha.answers import answer_table, check_answer_file
 from competitions.captcha.bench import run_benchmark
 from competitions.captcha.demo import generated_validation_set, write_demo
 from competitions.captcha.images import ImageStore
@@ -124,6 +124,10 @@ class CaptchaCompetition(Competition):
         frame = answer_table(dataset.test["id"], test_prediction)
         return save_submission(frame, run_dir=run.path, competition=self.name, run_id=run.id,
                                submissions_root=submissions_root)
+
+    def validate_submission_file(self, path: Path, data_dir: Path | None) -> None:
+        """The rules ``write_submission`` applies: header ``id,expression,value``, unique ids."""
+        check_answer_file(path)
 
     def predict(self, run, data_dir: Path, out: Path | None) -> Path:
         """Answers for DIR/*.png in numeric order: the CSV (default RUN/predictions.csv) and result.txt beside it."""

@@ -9,7 +9,7 @@ import pandas as pd
 
 from comp import Candidate, CompError, Competition, Dataset, TrainingContext, register_competition
 from comp.fusion import probability_fusion
-from comp.io import save_submission, validate_submission
+from comp.io import save_submission
 from comp.vision.features import FeatureSet, build_feature_sets, prediction_feature_sets
 from comp.vision.heads import FeatureHeadSpec, pipeline_model
 from competitions.dogs.bench import run_benchmark
@@ -23,6 +23,7 @@ from competitions.dogs.recipes import (
 )
 from competitions.dogs.report import report_sections
 from competitions.dogs.scoring import LOG_LOSS
+from competitions.dogs.submission import check_submission, check_submission_file
 
 
 def head_specs(feature_sets: list[FeatureSet], labels: np.ndarray, config: dict) -> list[FeatureHeadSpec]:
@@ -85,10 +86,14 @@ class DogsCompetition(Competition):
         frame = pd.DataFrame({"id": dataset.test["id"].to_numpy(), "label": np.asarray(test_prediction, float)})
         if dataset.sample_submission is not None:
             frame = frame.set_index("id").loc[dataset.sample_submission["id"]].reset_index()
-        validate_submission(frame, columns=["id", "label"], id_column="id", sample=dataset.sample_submission,
-                            value_range=(0.0, 1.0), value_columns=["label"])
+        check_submission(frame, dataset.sample_submission)
         return save_submission(frame, run_dir=run.path, competition=self.name, run_id=run.id,
                                submissions_root=submissions_root)
+
+    def validate_submission_file(self, path: Path, data_dir: Path | None) -> None:
+        """The rules ``write_submission`` applies: header ``id,label``, the ids of sample_submission.csv (else of the
+        test images) in its order when ``data_dir`` has them, P(dog) finite in [0, 1]."""
+        check_submission_file(path, data_dir)
 
     def report_sections(self, run) -> list:
         """Calibration before and after clipping, the most confidently wrong images, class activation maps."""

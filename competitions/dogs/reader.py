@@ -51,8 +51,8 @@ def read_test(directory: Path) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values("id", kind="stable").reset_index(drop=True)
 
 
-def read_sample_submission(path: Path, test: pd.DataFrame) -> pd.DataFrame | None:
-    """The sample submission (``id,label``), checked against the test images; None when absent."""
+def read_sample_submission(path: Path, test: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The sample submission (``id,label``), checked against the test images (when given); None when absent."""
     if not path.exists():
         return None
     try:
@@ -68,6 +68,8 @@ def read_sample_submission(path: Path, test: pd.DataFrame) -> pd.DataFrame | Non
     duplicated = ids[ids.duplicated()]
     if len(duplicated):
         raise CompError(f"{path}: id {duplicated.iloc[0]} appears more than once")
+    if test is None:
+        return sample.assign(id=ids)
     missing = ids[~ids.isin(set(test["id"]))]
     if len(missing):
         raise CompError(f"{path}: id {missing.iloc[0]} has no image in test/")

@@ -34,7 +34,7 @@ from competitions.pathology.scoring import (
     remap_probabilities,
 )
 from competitions.pathology.slides import Slides
-from competitions.pathology.submission import write_submission
+from competitions.pathology.submission import check_submission_file, write_submission
 
 FRACTION_BUCKETS = (0.0, 0.25, 0.5, 0.75)  # label k: positive share above FRACTION_BUCKETS[k - 1]; 0: none
 THRESHOLD_SUFFIX = "+threshold"  # a model with its decision threshold fitted on OOF pixels
@@ -96,6 +96,10 @@ class PathologyCompetition(Competition):
                                 dataset.inputs["test_slides"].sizes, output_scale=float(config.get("scale", 0.5)),
                                 smoothing_sigma=float(config.get("smoothing_sigma", 2.0)),
                                 submissions_root=submissions_root, run_id=run.id)
+
+    def validate_submission_file(self, path: Path, data_dir: Path | None) -> None:
+        """The rules ``write_submission`` applies to ``submission.csv`` (and, for the zip, a mask per row)."""
+        check_submission_file(path)
 
     def predict(self, run, data_dir: Path, out: Path | None) -> Path:
         """Masks and ``id,cancer_probability,cancer_fraction`` for DIR/image/*.tiff (or DIR/*.tiff) from the run."""

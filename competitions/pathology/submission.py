@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from comp.errors import CompError
-from comp.io import FLOAT_FORMAT, validate_submission, write_bytes, write_text
+from comp.io import FLOAT_FORMAT, read_submission_file, validate_submission, write_bytes, write_text
 from competitions.pathology.masks import resize_image
 from competitions.pathology.slides import Geometry
 
@@ -57,9 +57,35 @@ def write_masks_and_table(ids: list[str], test_prediction: np.ndarray, sizes: li
         write_bytes(mask_dir / f"{identifier}.png", mask_png(mask))
         rows.append((identifier, *image_summary(probabilities, mask, smoothing_sigma)))
     frame = pd.DataFrame(rows, columns=COLUMNS)
-    validate_submission(frame, columns=COLUMNS, id_column="id", value_range=(0.0, 1.0),
-                        value_columns=COLUMNS[1:])
+    check_table(frame)
     return frame
+
+
+def check_table(frame: pd.DataFrame) -> None:
+    """The CSV's rules: header ``id,cancer_probability,cancer_fraction``, unique ids, both values finite in [0, 1]."""
+    validate_submission(frame, columns=COLUMNS, id_column="id", value_range=(0.0, 1.0), value_columns=COLUMNS[1:])
+
+
+def check_submission_file(path: Path) -> None:
+    """``check_table`` on a submission CSV, or on a submission zip's ``submission.csv`` together with a
+    ``masks/<id>.png`` in the zip for every row (a one-line CompError naming the first problem)."""
+    path = Path(path)
+    if path.suffix.lower() != ".zip":
+        check_table(read_submission_file(path))
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if "submission.csv" not in names:
+                raise CompError(f"{path} has no submission.csv")
+            with archive.open("submission.csv") as table:
+                frame = read_submission_file(table)
+    except zipfile.BadZipFile as error:
+        raise CompError(f"{path} is not a valid zip file: {error}") from error
+    check_table(frame)
+    missing = next((identifier for identifier in frame["id"] if f"masks/{identifier}.png" not in names), None)
+    if missing is not None:
+        raise CompError(f"{path} has no masks/{missing}.png for the submission row of id {missing}")
 
 
 def publish(run_dir: Path, submissions_root: Path, run_id: str) -> tuple[Path, Path]:

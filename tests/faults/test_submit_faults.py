@@ -23,7 +23,8 @@ def submission(tmp_path):
 
 
 def upload(submission, fake_bin, **env):
-    return run_comp("submit", "dogs", "--file", str(submission), "-m", "try",
+    """``comp submit dogs --file`` from the test's folder (where the ledger goes, and no data/dogs to check ids)."""
+    return run_comp("submit", "dogs", "--file", str(submission), "-m", "try", cwd=submission.parent,
                     env={**kaggle_environment(fake_bin), **env})
 
 

@@ -3,7 +3,7 @@
 import json
 
 from comp.io import Run, write_json
-from tests.conftest import install_fake_kaggle, kaggle_environment, run_comp
+from tests.conftest import install_fake_kaggle, kaggle_calls, kaggle_environment, run_comp
 
 
 def finished_run(root, score):
@@ -21,7 +21,7 @@ def test_submit_uploads_the_newest_run_with_a_message_naming_it(tmp_path):
     install_fake_kaggle(fake_bin)
     result = run_comp("submit", "dogs", cwd=tmp_path, env=kaggle_environment(fake_bin))
     assert result.returncode == 0, result.stderr
-    assert json.loads((fake_bin / "argv.json").read_text()) == [
+    assert kaggle_calls(fake_bin)[0] == [
         "competitions", "submit", "-c", "dogs-vs-cats-redux-kernels-edition",
         "-f", str(newer.file("submission.csv").relative_to(tmp_path)),
         "-m", f"comp {newer.id}: blend+clip OOF 0.10000"]

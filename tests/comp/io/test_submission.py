@@ -55,7 +55,7 @@ def test_ids_compared_by_text_so_int_and_str_ids_match():
         (frame(labels=(0.1, np.nan, 0.9)), frame(), "column 'label' has a non-finite value nan at id 2"),
         (frame(labels=(0.1, 0.5, np.inf)), None, "column 'label' has a non-finite value inf at id 3"),
         (frame(labels=(0.1, "x", 0.5)), None, "non-finite value 'x' at id 2"),
-        (frame(labels=(0.1, 1.5, -0.2)), frame(), "value 1.5 at id 2, outside the range [0, 1]"),
+        (frame(labels=(0.1, 1.5, -0.2)), frame(), "value 1.5 at id 2 (row 2), outside the range [0, 1]"),
     ],
     ids=[
         "header", "column-order", "row-count", "missing-and-extra-id", "extra-id", "duplicate-before-sample",
