@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -237,3 +238,56 @@ def test_failed_download_mentions_the_rules(kaggle_env, tmp_path):
     install_fake_kaggle(kaggle_env, "print('403 - Forbidden'); sys.exit(1)\n")
     with pytest.raises(CompError, match=r"exit 1\): 403 - Forbidden; .*accept the rules.*competitions/slug/rules"):
         submit.download_competition("slug", tmp_path / "data")
+
+
+# --- the multi-class format and the generic file guard ----------------------------------------------
+
+
+def classes(rows) -> pd.DataFrame:
+    return pd.DataFrame([{"id": number + 1, "cat": cat, "dog": dog, "bird": bird}
+                         for number, (cat, dog, bird) in enumerate(rows)])
+
+
+def validate_classes(submission: pd.DataFrame) -> None:
+    submit.validate_submission(submission, columns=["id", "cat", "dog", "bird"], id_column="id",
+                               class_columns=["cat", "dog", "bird"])
+
+
+def test_class_probabilities_summing_to_one_within_the_tolerance_pass():
+    validate_classes(classes([(0.2, 0.3, 0.5), (1.0, 0.0, 0.0), (0.3333, 0.3333, 0.3339), (0.5, 0.5, 0.0009)]))
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    ([(0.2, 0.3, 0.5), (0.2, 0.3, 0.4)],
+     "class probabilities (cat, dog, bird) sum to 0.9 at id 2 (row 2); each row must sum to 1 within 0.001"),
+    ([(0.2, 0.3, 0.5), (1.2, -0.2, 0.0)], "column 'cat' has value 1.2 at id 2 (row 2), outside the range [0, 1]"),
+    ([(0.2, np.nan, 0.5)], "column 'dog' has a non-finite value nan at id 1 (row 1)"),
+], ids=["sum", "outside", "nan"])
+def test_class_probabilities_name_the_first_bad_row(rows, message):
+    with pytest.raises(CompError) as raised:
+        validate_classes(classes(rows))
+    assert message in str(raised.value)
+
+
+def test_a_file_is_judged_against_the_sample_submission_wherever_it_has_numbers(tmp_path):
+    sample = tmp_path / "sample_submission.csv"
+    sample.write_text("image,score,note\na01,0.5,x\na02,0.5,y\n")
+    good = tmp_path / "good.csv"
+    good.write_text("image,score,note\na01,3.5,anything\na02,-1,\n")
+    submit.check_submission_file(good, sample_path=sample)
+    for text, message in [("image,score,note\na01,0.5,x\na2,0.5,y\n", "missing image a02, extra image a2 (row 2)"),
+                          ("image,score,note\na01,inf,x\na02,0.5,y\n", "column 'score' has a non-finite value 'inf'"),
+                          ("image,score\na01,0.5\na02,0.5\n", "expected columns ['image', 'score', 'note']")]:
+        bad = tmp_path / "bad.csv"
+        bad.write_text(text)
+        with pytest.raises(CompError, match=re.escape(message)):
+            submit.check_submission_file(bad, sample_path=sample)
+
+
+def test_without_a_sample_a_file_is_checked_for_duplicate_ids_only(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("id,label\n1,nan\n")
+    submit.check_submission_file(path, sample_path=tmp_path / "absent.csv")
+    path.write_text("id,label\n1,0.5\n1,0.5\n")
+    with pytest.raises(CompError, match=r"duplicate id 1 \(row 2\)"):
+        submit.check_submission_file(path)
