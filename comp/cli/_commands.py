@@ -318,9 +318,10 @@ def run_bundle(args: argparse.Namespace) -> int:
     model_dirs = [directory for member in final.members for directory in saved_fold_models(run, final.scores, member)]
     weights = bundled_weights(config)
     speed = bundle_speed(run, competition.name)
+    gpu = config.get("kernel_gpu", defaults.get("kernel_gpu", config.get("mixed_precision", False)))
     bundle = write_bundle(run, args.out or run.file("bundle"), competition=competition.name,
                           kaggle_slug=competition.kaggle_slug, owner=owner, model_dirs=model_dirs, weights=weights,
-                          enable_gpu=bool(config.get("kernel_gpu", config.get("mixed_precision", False))), speed=speed)
+                          enable_gpu=bool(gpu), speed=speed)
     print(f"dataset {bundle.dataset_id}: {bundle.dataset}\nkernel {bundle.kernel_id}: {bundle.kernel}")
     test_size = args.test_size if args.test_size is not None else len(run.rows()["test"]) if run.file(
         "rows.json").is_file() else None
