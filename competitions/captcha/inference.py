@@ -1,4 +1,9 @@
-"""``comp predict captcha``: a finished run's fold models read new images; their answers are voted as in training."""
+"""``comp predict captcha``: a finished run's fold models read new images; their answers are voted as in training.
+
+The plugin keeps this instead of the contract's default ``predict``: both votes (over a model's folds, over the
+models) count only parseable answers, a captcha rule the default's fusion does not know; the new images are a bare
+folder of N.png (no labels.txt for ``read``); and result.txt is written beside the CSV.
+"""
 
 from __future__ import annotations
 
@@ -20,16 +25,17 @@ crnn = lazy_import("competitions.captcha.model")  # imports Keras
 
 
 def predict_run(run: Run, store: ImageStore, batch_size: int = 256) -> np.ndarray:
-    """Each image's expression: every member's fold models voted, then the members voted, as in training."""
+    """Each image's expression: every member's fold models voted, then the members fused as in training (a vote),
+    both counting parseable answers only."""
     final = read_final(run)
-    answers = []
+    answers = {}
     for member in final.members:
         fold_answers = []
         for directory in saved_fold_models(run, final.scores, member):
             model = crnn.load_crnn(directory)
             fold_answers.append(crnn.predict_expressions(model, store.get(model.input_shape[-1]), batch_size))
-        answers.append(majority_vote(fold_answers, is_valid=parseable))
-    return majority_vote(answers, is_valid=parseable)
+        answers[member] = majority_vote(fold_answers, is_valid=parseable)
+    return final.fitted_fusion().apply(answers, is_valid=parseable)
 
 
 def predict_directory(run: Run, data_dir: Path, out: Path) -> Path:

@@ -130,7 +130,8 @@ class CaptchaCompetition(Competition):
         check_answer_file(path)
 
     def predict(self, run, data_dir: Path, out: Path | None) -> Path:
-        """Answers for DIR/*.png in numeric order: the CSV (default RUN/predictions.csv) and result.txt beside it."""
+        """Answers for DIR/*.png in numeric order: the CSV (default RUN/predictions.csv) and result.txt beside it.
+        Not the contract's default: its votes count parseable answers only (see inference.py)."""
         return predict_directory(run, Path(data_dir), Path(out) if out else run.file("predictions.csv"))
 
     def report_sections(self, run) -> list:

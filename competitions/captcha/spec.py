@@ -132,9 +132,7 @@ class CrnnSpec(ModelSpec):
                            validation_batch_size=predict_batch, shuffle=False, callbacks=callbacks, verbose=0)
         seconds = time.perf_counter() - started
         context.raise_if_pruned(f"{self.name}: validation CTC loss")
-        test_prediction = self.predict(model, self.test.get(channels))
-        if self.unreadable_test is not None:
-            test_prediction[self.unreadable_test] = ""
+        test_prediction = self.predict_test(model)
         if self.test_labels is not None:  # generated mode: the test rows are the labelled rows, in order
             valid_prediction = test_prediction[valid_index]
         else:
@@ -143,6 +141,13 @@ class CrnnSpec(ModelSpec):
         history.update(steps=schedule.steps, train_seconds=round(seconds, 2),
                        train_images_per_s=round(schedule.steps * int(params["batch_size"]) / max(seconds, 1e-9), 1))
         return FoldResult(valid_prediction, test_prediction, model, history)
+
+    def predict_test(self, model) -> np.ndarray:
+        """The expression read in every test image, shape (n_test,); "" for the unreadable ones."""
+        prediction = self.predict(model, self.test.get(model.input_shape[-1]))
+        if self.unreadable_test is not None:
+            prediction[self.unreadable_test] = ""
+        return prediction
 
     def combine_folds(self, test_predictions: list[np.ndarray]) -> np.ndarray:
         """Majority vote of the fold models; with a labelled test set (generated mode) each one's accuracy too."""

@@ -1,16 +1,17 @@
 """``comp predict pathology``: a finished run's final model applied to new slides, written like its submission.
 
 The maps take the same steps as training's test prediction: every fold network of the final candidate's model
-predicts each slide tile by tile over the test-time views, the fold maps are padded and averaged, stretched so the
-candidate's threshold lands on 0.5, and the masks and CSV are written by the submission's own code.
+predicts each slide tile by tile over the test-time views (``SegmentationSpec.predict_test``), the fold maps are
+averaged, stretched so the candidate's threshold lands on 0.5, and the masks and CSV are written by the submission's
+own code. The plugin keeps this instead of the contract's default ``predict``: the ``+threshold`` stretch is
+pathology's own post-processing, which ``comp.fusion`` does not re-apply, and the prediction is a folder of masks
+beside the CSV, cut to each slide's size.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-
-import numpy as np
 
 from comp.engine import read_final, saved_fold_models
 from comp.errors import CompError
@@ -47,8 +48,7 @@ def predict_directory(run: Run, data_dir: Path, out: Path) -> Path:
     recipe = pathology_recipes(config)[name]
     spec = segmentation_spec(name, replace(recipe, params=final.scores["models"][name]["params"]), config,
                              Slides.load([]), slides)
-    rows = np.arange(len(slides))
-    fold_maps = [spec.pad_maps(spec.predict_maps(spec.load_model(directory), slides, rows))
+    fold_maps = [spec.predict_test(spec.load_model(directory))
                  for directory in saved_fold_models(run, final.scores, name)]
     maps = remap_probabilities(spec.combine_folds(fold_maps), threshold)
     return write_masks_and_csv(out, out.parent / f"{out.stem}_masks", [path.stem for path in paths], maps,

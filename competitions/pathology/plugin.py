@@ -102,7 +102,8 @@ class PathologyCompetition(Competition):
         check_submission_file(path)
 
     def predict(self, run, data_dir: Path, out: Path | None) -> Path:
-        """Masks and ``id,cancer_probability,cancer_fraction`` for DIR/image/*.tiff (or DIR/*.tiff) from the run."""
+        """Masks and ``id,cancer_probability,cancer_fraction`` for DIR/image/*.tiff (or DIR/*.tiff) from the run.
+        Not the contract's default: the ``+threshold`` stretch and the masks are pathology's own (see inference.py)."""
         return predict_directory(run, Path(data_dir), Path(out) if out else run.file("predictions.csv"))
 
     def report_sections(self, run) -> list:

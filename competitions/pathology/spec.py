@@ -155,7 +155,7 @@ class SegmentationSpec(ModelSpec):
         started = time.perf_counter()
         valid_maps = self.predict_maps(model, self.train, valid_index)
         valid_prediction = self.histograms(valid_maps, valid_index)
-        test_prediction = self.pad_maps(self.predict_maps(model, self.test, np.arange(len(self.test))))
+        test_prediction = self.predict_test(model)
         sample = set(held_out_sample(valid_index).tolist())
         kept = {int(row): probabilities for row, probabilities in zip(valid_index, valid_maps) if row in sample}
         history = history_floats(fitted.history)
@@ -164,6 +164,11 @@ class SegmentationSpec(ModelSpec):
         logger.info("%s (seed %d): trained %.0f s, predicted %.0f s", self.name, seed, history["train_seconds"],
                     history["predict_seconds"])
         return FoldResult(valid_prediction, test_prediction, FittedSegmenter(model, kept), history)
+
+    def predict_test(self, model) -> np.ndarray:
+        """Every test slide's probability map at the output scale, zero-padded into one (n_test, H, W) float16 array;
+        ``model`` is a fold's network (as ``load_model`` returns it)."""
+        return self.pad_maps(self.predict_maps(model, self.test, np.arange(len(self.test))))
 
     def pad_maps(self, maps: list[np.ndarray]) -> np.ndarray:
         """The test maps zero-padded into one (n, H, W) float16 array (an empty (0, 1, 1) when there are none)."""
