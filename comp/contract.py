@@ -39,9 +39,10 @@ import pandas as pd
 from comp._lazy import lazy_import
 from comp.errors import CompError, TrialPruned
 from comp.folds import assign_folds
-from comp.fusion import Candidate, probability_fusion
+from comp.fusion import Candidate, task_fusion
 from comp.io import Run, check_submission_file, download_competition, write_bytes
 from comp.metrics import Metric
+from comp.tasks import Task
 
 engine = lazy_import("comp.engine")  # it imports this module; the default ``predict`` reaches it once both are loaded
 
@@ -55,7 +56,9 @@ class Dataset:
     """What ``Competition.read`` returns: the training and test tables and where they came from.
 
     ``train`` has at least ``id``, ``path`` and ``label`` columns (and ``group`` when rows must not straddle
-    folds); ``test`` has ``id`` and ``path``. ``dropped`` lists training files that could not be used. ``inputs``
+    folds); ``test`` has ``id`` and ``path``. A classification plugin declares its ``task`` (``comp.tasks.Task``) and
+    the encoded ``targets``; the folds and the metric then use them, and ``label`` only names them. ``dropped``
+    lists training files that could not be used. ``inputs``
     holds what one hook decoded for a later one (e.g. ``{"test_slides": Slides}`` from ``models`` for
     ``write_submission``): the one place a plugin keeps state between hooks.
     """
@@ -65,11 +68,24 @@ class Dataset:
     sample_submission: pd.DataFrame | None = None
     dropped: list[str] = field(default_factory=list)
     inputs: dict[str, Any] = field(default_factory=dict)
+    task: Task | None = None
+    targets: np.ndarray | None = None
 
     @property
     def labels(self) -> np.ndarray:
         """The ``label`` column, shape (n_rows,)."""
         return self.train["label"].to_numpy()
+
+    def truth(self) -> np.ndarray:
+        """What the metric scores predictions against: ``targets`` when the plugin declared a ``task`` (class
+        indices (n,), a 0/1 label matrix (n, K) or values (n,)), else the ``label`` column."""
+        return self.labels if self.targets is None else self.targets
+
+    def keep_train_rows(self, keep: np.ndarray) -> None:
+        """Keep only the training rows where ``keep`` (shape (n_rows,)) is True, in the table and the targets."""
+        self.train = self.train[keep].reset_index(drop=True)
+        if self.targets is not None:
+            self.targets = self.targets[keep]
 
 
 @dataclass
@@ -200,6 +216,8 @@ class Competition(abc.ABC):
     metric: Metric
     demo_size: int = 200  # training images ``comp demo`` writes when --n is not given
     demo_flags: dict = {}  # config overrides of ``comp demo --train`` (small and fast)
+    demo_tasks: tuple[str, ...] = ()  # task types ``comp demo --task`` can draw (passed to ``demo`` as ``task``)
+    task: Task | None = None  # what is predicted, when the plugin knows it; ``read`` may set it from the data
     default_models: tuple[str, ...] = ()  # recipes trained when the config names none (``models = [...]``)
 
     # --- hooks every plugin implements -------------------------------------------------------------
@@ -226,10 +244,12 @@ class Competition(abc.ABC):
         check_submission_file(path, sample_path=Path(data_dir) / "sample_submission.csv" if data_dir else None)
 
     def folds(self, dataset: Dataset, n_folds: int, seed: int) -> np.ndarray:
-        """Fold (0..n_folds-1) of every training row, shape (n_rows,): stratified k-fold on the labels, grouped
-        when the training table has a ``group`` column."""
+        """Fold (0..n_folds-1) of every training row, shape (n_rows,): k-fold stratified as the task says (classes,
+        a label matrix, binned values; the ``label`` column without a task), grouped when the training table has a
+        ``group`` column."""
         groups = dataset.train["group"].to_numpy() if "group" in dataset.train else None
-        return assign_folds(dataset.labels, n_folds=n_folds, seed=seed, groups=groups)
+        return assign_folds(dataset.truth(), n_folds=n_folds, seed=seed, groups=groups,
+                            stratify_by=dataset.task.stratify_by if dataset.task else None)
 
     def recipes(self, config: dict) -> dict[str, Recipe]:
         """Every model recipe the plugin offers by name, under the resolved ``config``; none by default."""
@@ -250,11 +270,12 @@ class Competition(abc.ABC):
         return spec.search_space(trial)
 
     def fuse(self, models: list[Candidate], labels: np.ndarray, fold_of_row: np.ndarray) -> list[Candidate]:
-        """Fusion candidates from the models' OOF predictions; for probabilistic metrics blend, stack and clip
-        (``comp.fusion.probability_fusion``). Override for other outputs (e.g. a majority vote over strings)."""
-        if not self.metric.probabilistic:
+        """Fusion candidates from the models' OOF predictions (``labels``: the truth, ``Dataset.truth()``): for a
+        declared ``task`` or a probabilistic metric, the blend, the stack and the post-processing the metric calls for
+        (``comp.fusion.task_fusion``). Override for other outputs (e.g. a majority vote over strings)."""
+        if self.task is None and not self.metric.probabilistic:
             return []
-        return probability_fusion(models, labels, fold_of_row, self.metric)
+        return task_fusion(models, labels, fold_of_row, self.metric, self.task)
 
     def default_config(self) -> dict:
         """Defaults from ``config.toml`` beside the plugin's module."""

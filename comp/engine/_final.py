@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from comp.errors import CompError
-from comp.fusion import FittedFusion
+from comp.fusion import STEPS, FittedFusion
 from comp.io import Run
 
 FUSED_FROM = ("members", "weights", "coefficients")  # where a fusion's details name the models it is made of
@@ -29,19 +29,20 @@ class FinalCandidate:
 
     def fitted_fusion(self) -> FittedFusion:
         """How the candidate combines its members' predictions, with the values fitted in training, to re-apply it
-        to new rows; a CompError when it ends in post-processing other than the searched clip (e.g. "threshold"),
-        which only its plugin can re-apply."""
-        if self.postprocessing not in (None, "clip"):
+        to new rows; a CompError when it ends in a plugin's own post-processing (e.g. pathology's "threshold"),
+        which only that plugin can re-apply."""
+        if self.postprocessing is not None and self.postprocessing not in STEPS:
             raise CompError(f"the final candidate {self.name} ends in {self.postprocessing!r} post-processing, which "
                             f"comp.fusion cannot re-apply; the plugin's own `predict` has to")
-        clip_margin = float(self.details["clip"][0]) if self.postprocessing == "clip" else None
+        processing = {"postprocessing": self.postprocessing, "params": self.details if self.postprocessing else {}}
         if self.kind == "model":
-            return FittedFusion(kind="model", members=tuple(self.members), clip=clip_margin)
+            return FittedFusion(kind="model", members=tuple(self.members), **processing)
         recorded = self.scores["fusion"][self.base]
         source = next(key for key in FUSED_FROM if key in recorded)
         weights = recorded[source] if isinstance(recorded[source], dict) else {}
         return FittedFusion(kind=FUSION_KINDS[source], members=tuple(self.members), weights=weights,
-                            intercept=float(recorded.get("intercept", 0.0)), clip=clip_margin)
+                            intercept=recorded.get("intercept", 0.0), task=recorded.get("task", "binary"),
+                            classes=tuple(recorded.get("classes", ())), **processing)
 
 
 def read_final(run: Run) -> FinalCandidate:

@@ -67,14 +67,17 @@ def train(competition: Competition, config: dict, *, run: Run) -> dict:
         logger.warning("dropped %d unreadable training file(s): %s", len(dataset.dropped), ", ".join(dataset.dropped))
     fold_of_row = load_or_make_folds(run, competition, dataset, config)
     run.save_rows(dataset)
-    labels = dataset.labels
+    labels = dataset.truth()
     runner = FoldRunner(fold_of_row=fold_of_row, labels=labels, metric=competition.metric,
                         cache_root=run.file("fold_cache"), seed=seed, n_test=len(dataset.test))
-    storage = open_storage(config.get("storage") or f"sqlite:///{run.file('study.db').resolve()}")
+    storage = open_storage(config.get("storage") or f"sqlite:///{run.file('study.db').resolve()}",
+                           **{key: int(config[key]) for key in ("heartbeat_seconds", "grace_seconds") if config.get(key)})
     tuned = [spec for spec in specs if spec.tunable]
     budget = float(config["time_budget"]) * 60 if config.get("time_budget") else None
     scores = run.read_json("scores.json", default={}) or {"metric": competition.metric.name,
                                                           "direction": competition.metric.direction, "models": {}}
+    if dataset.task is not None:  # what the predictions are, for the report, predict and export
+        scores["task"] = {"kind": dataset.task.kind, "classes": list(dataset.task.classes)}
     models: list[Candidate] = []
     for spec in specs:
         if spec.tunable and int(config["trials"]) > 0:

@@ -13,9 +13,10 @@ from comp.metrics import Metric
 def fit_blend_weights(predictions: np.ndarray, labels: np.ndarray, metric: Metric) -> np.ndarray:
     """Non-negative weights summing to one that optimise the metric of ``predictions @ weights``.
 
-    ``predictions`` is (rows, models). Solved with SLSQP from equal weights.
+    ``predictions`` is (rows, models), or (rows, K, models) for K columns per model: one weight per model across
+    its columns. Solved with SLSQP from equal weights.
     """
-    n_models = predictions.shape[1]
+    n_models = predictions.shape[-1]
     sign = 1.0 if metric.direction == "minimize" else -1.0
 
     def loss(weights: np.ndarray) -> float:
@@ -33,10 +34,10 @@ def fit_blend_weights(predictions: np.ndarray, labels: np.ndarray, metric: Metri
 
 
 def blend(candidates: list[Candidate], labels: np.ndarray, fold_of_row: np.ndarray, metric: Metric) -> Candidate:
-    """Weighted blend of the candidates' predictions, scored out-of-fold."""
-    oof_matrix = np.column_stack([candidate.oof for candidate in candidates])
-    test_matrix = np.column_stack([candidate.test for candidate in candidates])
-    fused_oof = np.zeros(len(labels))
+    """Weighted blend of the candidates' predictions ((n,) or (n, K) each), scored out-of-fold."""
+    oof_matrix = np.stack([np.asarray(candidate.oof, dtype=float) for candidate in candidates], axis=-1)
+    test_matrix = np.stack([np.asarray(candidate.test, dtype=float) for candidate in candidates], axis=-1)
+    fused_oof = np.zeros(oof_matrix.shape[:-1])
     for fold in range(fold_of_row.max() + 1):
         fit_rows, held_out = fold_indices(fold_of_row, fold)
         weights = fit_blend_weights(oof_matrix[fit_rows], labels[fit_rows], metric)

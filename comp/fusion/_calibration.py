@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from comp.fusion._candidate import Candidate
 from comp.metrics import Metric
 
 CLIP_GRID = (0.0, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05)
@@ -20,25 +19,3 @@ def search_clip(oof: np.ndarray, labels: np.ndarray, metric: Metric, grid=CLIP_G
     scores = {margin: metric(labels, clip(oof, margin)) for margin in grid}
     best = min(scores, key=scores.get) if metric.direction == "minimize" else max(scores, key=scores.get)
     return best, scores[best]
-
-
-def clipped(candidate: Candidate, labels: np.ndarray, fold_of_row: np.ndarray, metric: Metric,
-            reference_margin: float | None = None) -> Candidate:
-    """The candidate clipped at the margin searched on its OOF predictions.
-
-    With ``reference_margin`` (e.g. the seed's fixed 0.005) its score at that margin is reported too.
-    """
-    margin, _ = search_clip(candidate.oof, labels, metric)
-    oof = clip(candidate.oof, margin)
-    details = {**candidate.details, "clip": [margin, 1.0 - margin], "unclipped_score": candidate.score}
-    if reference_margin is not None:
-        details["score_at_reference_clip"] = metric(labels, clip(candidate.oof, reference_margin))
-        details["reference_clip"] = [reference_margin, 1.0 - reference_margin]
-    return Candidate(
-        name=f"{candidate.name}+clip",
-        oof=oof,
-        test=clip(candidate.test, margin),
-        score=metric(labels, oof),
-        fold_scores=metric.by_fold(labels, oof, fold_of_row),
-        details=details,
-    )

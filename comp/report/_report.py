@@ -24,7 +24,7 @@ tr.final{background:#e6ffe6;font-weight:bold}.warning{background:#fff3cd;padding
 pre{background:#f6f6f6;padding:8px;overflow:auto}.gallery{display:flex;flex-wrap:wrap;gap:10px}
 figure{margin:0;max-width:260px}figcaption{font-size:12px;white-space:pre-line}img{max-width:100%}
 .plots{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
-.scores td:last-child{text-align:left;font-size:11px;max-width:480px;word-break:break-word}"""
+.scores td:last-child{text-align:left;font-size:11px;max-width:480px;word-break:break-word;white-space:pre-line}"""
 CHOSEN = "chosen"
 
 
@@ -41,6 +41,24 @@ def anchor(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
 
 
+def short_value(value) -> str:
+    """A parameter value in a few characters: floats to 4 significant digits, long lists and tables summarised."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}: {short_value(item)}" for key, item in list(value.items())[:6]) + \
+            (", ..." if len(value) > 6 else "") + "}"
+    if isinstance(value, (list, tuple)):
+        shown = ", ".join(short_value(item) for item in value[:6])
+        return f"[{shown}{', ...' if len(value) > 6 else ''}]"
+    return str(value)
+
+
+def key_values(details: dict) -> str:
+    """Parameters or fusion details as short ``key=value`` lines (the table cell breaks between them)."""
+    return "\n".join(f"{key}={short_value(value)}" for key, value in details.items() if key != "fold_params")
+
+
 def scores_section(scores: dict) -> Section:
     """Every model and fusion candidate: OOF per fold and overall, the chosen final marked."""
     final = scores.get("final", {}).get("name")
@@ -52,7 +70,7 @@ def scores_section(scores: dict) -> Section:
         details = entry.get("params", {}) if kind == "model" else {
             key: value for key, value in entry.items() if key not in ("score", "fold_scores")}
         rows.append([name, kind, CHOSEN if name == final else "", number(entry["score"]),
-                     *map(number, entry["fold_scores"]), entry.get("trials", "-"), json.dumps(details)])
+                     *map(number, entry["fold_scores"]), entry.get("trials", "-"), key_values(details)])
     headers = ["candidate", "kind", "final", "OOF", *(f"fold {k}" for k in range(n_folds)), "trials",
                "params / details"]
     return Section("Models and fusion candidates (out-of-fold)",
@@ -198,5 +216,5 @@ def write_report(run: Run) -> Path:
                 optuna_section(run, scores), blend_section(scores), ledger_section(run, config),
                 *plugin_sections(run, config, scores),
                 Section("Resolved config", "<pre>" + html.escape(json.dumps(config, indent=2)) + "</pre>")]
-    title = f"{config.get('competition', '')} run {run.id}"
+    title = f"comp report: {config.get('competition', '')} (run {run.id})"
     return write_text(run.file("report.html"), render(title, preamble, [s for s in sections if s is not None]))

@@ -126,3 +126,13 @@ def reliability_diagram(labels: np.ndarray, predictions: dict[str, np.ndarray], 
     count_axis.set_ylabel("rows")
     count_axis.set_yscale("log")
     return figure_png(figure)
+
+
+def scatter(x: np.ndarray, y: np.ndarray, *, title: str, xlabel: str, ylabel: str) -> bytes:
+    """Points (x, y) with the diagonal y = x, for predicted against true values."""
+    figure, axis = plt.subplots(figsize=(5, 5))
+    axis.scatter(x, y, s=8, alpha=0.5)
+    low, high = float(min(np.min(x), np.min(y))), float(max(np.max(x), np.max(y)))
+    axis.plot([low, high], [low, high], color="grey", linewidth=1)
+    axis.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    return figure_png(figure)

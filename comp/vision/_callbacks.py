@@ -54,7 +54,7 @@ def drop_unreadable_training_rows(dataset: Dataset, bad_paths: list[str]) -> np.
     keep = ~dataset.train["path"].astype(str).isin(set(map(str, bad_paths))).to_numpy()
     if not keep.all():
         dataset.dropped.extend(bad_paths)
-        dataset.train = dataset.train[keep].reset_index(drop=True)
+        dataset.keep_train_rows(keep)
     if len(dataset.train) == 0:
         raise CompError(f"no training image in {dataset.data_dir} could be decoded")
     return keep

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from comp.contract import FitContext, FoldResult, ModelSpec
+from comp.tasks import Task
 from comp.vision.features import FeatureSet
 from comp.vision.heads._heads import DenseHead, LogisticHead
 
@@ -33,11 +34,14 @@ def default_search_space(head: str, trial) -> dict:
 
 
 class FeatureHeadSpec(ModelSpec):
-    """``<head>@<feature set>``: a head trained on every view of the training rows, predicting the view mean."""
+    """``<head>@<feature set>``: a head trained on every view of the training rows, predicting the view mean.
+
+    ``labels`` are the task's targets ((n,) classes or values, (n, K) labels); ``task`` None means binary.
+    """
 
     def __init__(self, *, head: str, feature_set: FeatureSet, labels: np.ndarray, name: str | None = None,
                  fixed_params: dict | None = None, clip: tuple[float, float] | None = None,
-                 reference: str | None = None):
+                 reference: str | None = None, task: Task | None = None):
         if head not in HEADS:
             raise ValueError(f"unknown head {head!r}; known: {', '.join(HEADS)}")
         self.head = head
@@ -48,6 +52,7 @@ class FeatureHeadSpec(ModelSpec):
         self.tunable = fixed_params is None
         self.clip = clip
         self.reference = reference
+        self.task = task or Task("binary")
 
     def default_params(self) -> dict:
         if self.fixed_params is not None:
@@ -60,9 +65,10 @@ class FeatureHeadSpec(ModelSpec):
         return default_search_space(self.head, trial)
 
     def make_head(self, params: dict, seed: int):
+        shape = {"task": self.task.kind, "n_outputs": self.task.n_outputs}
         if self.head == "dense":
-            return DenseHead(**params, seed=seed)
-        return LogisticHead(**params)
+            return DenseHead(**params, seed=seed, **shape)
+        return LogisticHead(**params, **shape)
 
     def _predict(self, head, views: list[np.ndarray], rows=None) -> np.ndarray:
         return np.mean([head.predict_proba(view if rows is None else view[rows]) for view in views], axis=0)
@@ -71,8 +77,12 @@ class FeatureHeadSpec(ModelSpec):
                  context: FitContext) -> FoldResult:
         views = self.feature_set.train_views
         features = np.vstack([view[train_index] for view in views])
-        labels = np.tile(self.labels[train_index], len(views))
-        head = self.make_head(params, context.seed).fit(features, labels)
+        labels = np.concatenate([self.labels[train_index]] * len(views))
+        if self.head == "dense":  # an image's views stay on one side of the early-stopping split (else its flip
+            # trains while its orig validates, and early stopping watches a loss that flatters the head)
+            head = self.make_head(params, context.seed).fit(features, labels, groups=np.tile(train_index, len(views)))
+        else:
+            head = self.make_head(params, context.seed).fit(features, labels)
         return FoldResult(
             valid_prediction=self._predict(head, views, valid_index),
             test_prediction=self.predict_test(head),

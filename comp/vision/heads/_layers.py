@@ -1,4 +1,5 @@
-"""Serialisable Keras layers of exported pipelines: horizontal flip (the ``flip`` view), clipping and logit.
+"""Serialisable Keras layers of exported pipelines: horizontal flip (the ``flip`` view), clipping, logit, a blend
+weight, and the post-processing steps of ``comp.fusion`` (temperature, thresholds, cut-points).
 
 The classes are defined on first use (``custom_layers()``), so importing comp stays free of TensorFlow.
 """
@@ -56,7 +57,72 @@ def custom_layers() -> SimpleNamespace:
         def get_config(self):
             return {**super().get_config(), "margin": self.margin}
 
-    return SimpleNamespace(HorizontalFlip=HorizontalFlip, Clip=Clip, Logit=Logit)
+    @keras.saving.register_keras_serializable(package="comp")
+    class Scaled(keras.layers.Layer):
+        """Values times a fixed weight: one member's share of a blend, for outputs of any width."""
+
+        def __init__(self, weight: float, **kwargs):
+            super().__init__(**kwargs)
+            self.weight = float(weight)
+
+        def call(self, values):
+            return values * self.weight
+
+        def get_config(self):
+            return {**super().get_config(), "weight": self.weight}
+
+    @keras.saving.register_keras_serializable(package="comp")
+    class Tempered(keras.layers.Layer):
+        """Class probabilities (N, K) through temperature scaling and a probability floor (``comp.fusion``'s
+        ``temperature`` post-processing): softmax(log p / T), raised to ``floor``, renormalised."""
+
+        def __init__(self, temperature: float, floor: float, **kwargs):
+            super().__init__(**kwargs)
+            self.temperature, self.floor = float(temperature), float(floor)
+
+        def call(self, probabilities):
+            scaled = ops.softmax(ops.log(ops.clip(probabilities, 1e-15, 1.0)) / self.temperature, axis=-1)
+            raised = ops.maximum(scaled, self.floor)
+            return raised / ops.sum(raised, axis=-1, keepdims=True)
+
+        def get_config(self):
+            return {**super().get_config(), "temperature": self.temperature, "floor": self.floor}
+
+    @keras.saving.register_keras_serializable(package="comp")
+    class MovedToHalf(keras.layers.Layer):
+        """Label probabilities (N, K) stretched so each label's fitted threshold lands on 0.5 (``thresholds``)."""
+
+        def __init__(self, thresholds: list[float], **kwargs):
+            super().__init__(**kwargs)
+            self.thresholds = [float(value) for value in thresholds]
+
+        def call(self, probabilities):
+            thresholds = ops.convert_to_tensor(self.thresholds, dtype=probabilities.dtype)
+            below = 0.5 * probabilities / thresholds
+            above = 0.5 + 0.5 * (probabilities - thresholds) / (1.0 - thresholds)
+            return ops.where(probabilities < thresholds, below, above)
+
+        def get_config(self):
+            return {**super().get_config(), "thresholds": self.thresholds}
+
+    @keras.saving.register_keras_serializable(package="comp")
+    class Graded(keras.layers.Layer):
+        """Values (N, 1) to grades: the lowest grade plus the number of fitted cut-points passed (``cutpoints``)."""
+
+        def __init__(self, cutpoints: list[float], lowest_grade: int, **kwargs):
+            super().__init__(**kwargs)
+            self.cutpoints, self.lowest_grade = sorted(float(value) for value in cutpoints), int(lowest_grade)
+
+        def call(self, values):
+            cuts = ops.convert_to_tensor(self.cutpoints, dtype=values.dtype)
+            passed = ops.sum(ops.cast(values >= cuts, values.dtype), axis=-1, keepdims=True)
+            return passed + self.lowest_grade
+
+        def get_config(self):
+            return {**super().get_config(), "cutpoints": self.cutpoints, "lowest_grade": self.lowest_grade}
+
+    return SimpleNamespace(HorizontalFlip=HorizontalFlip, Clip=Clip, Logit=Logit, Scaled=Scaled, Tempered=Tempered,
+                           MovedToHalf=MovedToHalf, Graded=Graded)
 
 
 def register_custom_layers() -> None:

@@ -9,6 +9,7 @@ import numpy as np
 from comp._lazy import lazy_import
 from comp.engine import read_final
 from comp.errors import CompError
+from comp.fusion import FittedFusion
 from comp.io import Run
 from comp.vision.features import feature_requests, feature_set_layout
 from comp.vision.heads._inference import load_fold_heads
@@ -40,9 +41,44 @@ def fixed_dense(inputs: list, kernel: list[float], *, bias: float | None = None,
     return output
 
 
+def postprocessed_output(fusion: FittedFusion, fused):
+    """The fusion's post-processing step as a layer on its output (none when it has none)."""
+    params, layers = fusion.params, custom_layers()
+    if fusion.postprocessing == "clip":
+        return layers.Clip(params["clip"][0], params["clip"][1], name="final_clip")(fused)
+    if fusion.postprocessing == "temperature":
+        return layers.Tempered(params["temperature"], params["floor"], name="temperature")(fused)
+    if fusion.postprocessing == "thresholds":
+        return layers.MovedToHalf(params["thresholds"], name="thresholds")(fused)
+    if fusion.postprocessing == "cutpoints":
+        return layers.Graded(params["cutpoints"], params["lowest_grade"], name="cutpoints")(fused)
+    return fused
+
+
+def fused_output(fusion: FittedFusion, outputs: list, run: Run):
+    """The members' outputs combined as fitted (model, blend, binary stack), then post-processed."""
+    members = list(fusion.members)
+    if fusion.kind == "model":
+        fused = outputs[0]
+    elif fusion.kind == "blend":
+        scaled = [custom_layers().Scaled(fusion.weights[member], name=layer_name(f"{member}_blend_weight"))(output)
+                  for member, output in zip(members, outputs)]
+        fused = scaled[0] if len(scaled) == 1 else keras.layers.Add(name="blend")(scaled)
+    elif fusion.kind == "stack" and fusion.task == "binary":
+        logits = [custom_layers().Logit(name=layer_name(f"{member}_logit"))(output)
+                  for member, output in zip(members, outputs)]
+        fused = fixed_dense(logits, [fusion.weights[member] for member in members], bias=fusion.intercept,
+                            activation="sigmoid", name="stack")
+    else:
+        raise CompError(f"{run.path}: a {fusion.task} {fusion.kind} of the members is not exported as one network yet; "
+                        f"its members and `comp predict` give the same predictions")
+    return postprocessed_output(fusion, fused)
+
+
 def pipeline_model(run: Run):
-    """The run's final candidate as one Keras model: float RGB 0..255 images (N, H, W, 3) of any size -> (N, 1)
-    P(class 1), with resizing, views, preprocessing, backbones, every fold head, clipping and fusion inside."""
+    """The run's final candidate as one Keras model: float RGB 0..255 images (N, H, W, 3) of any size -> its
+    prediction ((N, 1) P(class 1) or value, (N, K) class or label probabilities), with resizing, views,
+    preprocessing, backbones, every fold head, fusion and post-processing inside."""
     config, final = run.config()["config"], read_final(run)
     scores, fusion = final.scores, final.fitted_fusion()
     members = list(fusion.members)
@@ -80,16 +116,5 @@ def pipeline_model(run: Run):
         if entry.get("clip"):
             probability = custom_layers().Clip(*entry["clip"], name=layer_name(f"{member}_clip"))(probability)
         probabilities[member] = probability
-    weights = [fusion.weights.get(member, 0.0) for member in members]
-    if fusion.kind == "model":
-        fused = probabilities[members[0]]
-    elif fusion.kind == "blend":
-        fused = fixed_dense([probabilities[m] for m in members], weights, name="blend")
-    elif fusion.kind == "stack":
-        logits = [custom_layers().Logit(name=layer_name(f"{member}_logit"))(probabilities[member]) for member in members]
-        fused = fixed_dense(logits, weights, bias=fusion.intercept, activation="sigmoid", name="stack")
-    else:
-        raise CompError(f"{run.path}: a {fusion.kind} of the members is not one network; it cannot be exported")
-    if fusion.clip is not None:
-        fused = custom_layers().Clip(fusion.clip, 1.0 - fusion.clip, name="final_clip")(fused)
+    fused = fused_output(fusion, [probabilities[member] for member in members], run)
     return keras.Model(image, fused, name=layer_name(f"{run.config()['competition']}_{scores['final']['name']}"))

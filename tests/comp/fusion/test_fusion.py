@@ -65,9 +65,8 @@ def test_a_fitted_fusion_reapplied_to_the_members_test_rows_gives_the_fused_test
     for fitted, fused in ((reapplied["blend"], blended), (reapplied["stack"], stacked)):
         assert np.array_equal(fitted.apply(tests), fused.test), fitted.kind
         clipped_fused = clipped(fused, labels, folds, LOG_LOSS)
-        margin = clipped_fused.details["clip"][0]
         with_clip = FittedFusion(kind=fitted.kind, members=fitted.members, weights=fitted.weights,
-                                 intercept=fitted.intercept, clip=margin)
+                                 intercept=fitted.intercept, postprocessing="clip", params=clipped_fused.details)
         assert np.array_equal(with_clip.apply(tests), clipped_fused.test), fitted.kind
 
 
