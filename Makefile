@@ -41,8 +41,9 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# The fault fuzzers, with the long Hypothesis profile of the CLI property test (CI runs a short one).
 fuzz: $(STAMP)
-	$(BIN)/python -m pytest tests/faults/test_fuzz.py -q
+	COMP_FUZZ_PROFILE=fuzz $(BIN)/python -m pytest tests/faults/test_fuzz.py tests/faults/test_cli_properties.py -q
 
 bench: $(STAMP)
 	mkdir -p bench

@@ -11,3 +11,10 @@ class CompError(ValueError):
 class TrialPruned(Exception):
     """Raised inside ``ModelSpec.fit_fold`` (via ``FitContext.raise_if_pruned``) to end a tuning trial early; the
     tuner records the trial as pruned. Plugins never need to import Optuna for this."""
+
+
+def excerpt(value: object, limit: int = 40) -> str:
+    """``repr(value)`` for an error message, cut to ``limit`` characters with the count of the rest, so an echoed
+    input (a 10,000-character line) keeps the message one short line."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"

@@ -42,15 +42,20 @@ def run_comp(*args: str, cwd: Path | None = None, env: dict | None = None, timeo
                           capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.fixture
-def toy_competition():
-    """The toy plugin class imported from the fixture source (in-process tests of the shared loop)."""
+def load_toy_competition():
+    """A ToyCompetition imported from the fixture source, without installing it."""
     sys.path.insert(0, str(TOY_PLUGIN_SOURCE))
     try:
         from comp_toy_plugin import ToyCompetition
     finally:
         sys.path.remove(str(TOY_PLUGIN_SOURCE))
     return ToyCompetition()
+
+
+@pytest.fixture
+def toy_competition():
+    """The toy plugin (in-process tests of the shared loop)."""
+    return load_toy_competition()
 
 
 def kaggle_environment(fake_bin: Path) -> dict:

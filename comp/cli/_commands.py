@@ -13,9 +13,12 @@ from comp.errors import CompError
 from comp.io import (
     DEFAULT_DAILY_SUBMISSIONS,
     DEFAULT_TIME_LIMIT_MINUTES,
+    RESUME_OVERRIDES,
     SPEED_SAMPLE,
     Run,
     append_to_ledger,
+    config_hash,
+    config_layers,
     earlier_submission,
     file_sha256,
     format_ledger,
@@ -36,6 +39,7 @@ from comp.io import (
     upload_submission,
     utc_now,
     utc_stamp,
+    validate_config,
     write_bundle,
     write_json,
 )
@@ -43,11 +47,12 @@ from comp.registry import create_competition, list_competitions
 from comp.report import write_report
 from comp.vision import export_run
 from comp.vision.backbones import get_backbone, keras_cache_dir, list_backbones, resolve_weights
+from comp.vision.features import POOLINGS, VIEWS
+from comp.vision.heads import HEADS
 
 logger = logging.getLogger("comp")
 TRAIN_FLAGS = ("data", "folds", "trials", "seed", "backbones", "epochs", "time_budget", "storage",
                "allow_bad_test", "mixed_precision", "xla")
-RESUME_OVERRIDES = ("trials", "time_budget", "storage", "allow_bad_test")
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -64,30 +69,40 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def train_config(competition, args: argparse.Namespace) -> dict:
-    """Resolved config of a new run: defaults < config.toml < --config < flags."""
+    """Resolved config of a new run (defaults < config.toml < --config < flags), checked against the defaults' keys
+    and types and the registered names before a run directory is made."""
     flags = {name: getattr(args, name) for name in TRAIN_FLAGS}
     flags["weights"] = parse_weights(args.weights)
-    config = resolve_config(competition.default_config(), config_file=args.config, flags=flags)
+    layers = config_layers(competition.default_config(), config_file=args.config, flags=flags,
+                           defaults_source=f"{competition.name}'s config.toml")
+    config = validate_config(layers, {"backbones": list_backbones(), "heads": HEADS, "views": VIEWS,
+                                      "pooling": POOLINGS})
+    recipes = competition.recipes(config)
+    if recipes:
+        validate_config(layers, {"models": recipes})
     if not config.get("data"):
         raise CompError("no data directory: pass --data DIR or set `data` in the config")
-    for backbone in config.get("backbones") or []:
-        get_backbone(backbone)  # an unknown name fails here, before a run directory is made
     return config
 
 
 def open_training_run(competition, args: argparse.Namespace) -> tuple[Run, dict]:
     """A fresh run with its config saved, or the run named by --resume with its saved config."""
     if args.resume:
-        run = Run.open(args.resume)
+        run = Run.open(args.resume, competition.name)
+        run.lock()
         saved = run.config()
-        if saved.get("competition") != competition.name:
-            raise CompError(f"{run.path} is a {saved.get('competition')} run, not {competition.name}")
+        if saved.get("config_hash", config_hash(saved["config"])) != config_hash(saved["config"]):
+            run.unlock()
+            raise CompError(f"{run.file('config.json')} was edited after the run started; --resume may change only "
+                            f"{', '.join('--' + key.replace('_', '-') for key in RESUME_OVERRIDES)}; start a new run")
         config = {**saved["config"], **{k: getattr(args, k) for k in RESUME_OVERRIDES if getattr(args, k) is not None}}
         run.write_json("config.json", {**saved, "config": config})
         return run, config
     config = train_config(competition, args)
     run = Run.create(config["runs_root"], competition.name, args.out)
-    run.write_json("config.json", {"competition": competition.name, "config": config, "provenance": provenance()})
+    run.lock()
+    run.write_json("config.json", {"competition": competition.name, "config": config,
+                                   "config_hash": config_hash(config), "provenance": provenance()})
     return run, config
 
 
@@ -108,7 +123,14 @@ def train_run(competition, run: Run, config: dict) -> dict:
 def run_train(args: argparse.Namespace) -> int:
     competition = create_competition(args.competition)
     run, config = open_training_run(competition, args)
-    scores = train_run(competition, run, config)
+    try:
+        scores = train_run(competition, run, config)
+    except CompError:
+        run.unlock()
+        run.remove_if_stub()  # refused inputs leave no run directory behind
+        raise
+    finally:
+        run.unlock()
     print(f"{competition.name}: final {scores['final']['name']} OOF {scores['metric']} "
           f"{scores['final']['score']:.5f}; submission {scores['submission']['copy']}; run {run.path}")
     return 0
@@ -151,8 +173,17 @@ def run_data(args: argparse.Namespace) -> int:
 
 def run_predict(args: argparse.Namespace) -> int:
     competition = create_competition(args.competition)
-    run = Run.open(args.run)
-    path = competition.predict(run, args.data, args.out)
+    run = Run.open(args.run, competition.name)
+    out = Path(args.out) if args.out else run.file("predictions.csv")
+    if out.name == "submission.csv" and (out.parent / "config.json").is_file():
+        raise CompError(f"--out {out} is a run's submission; write predictions elsewhere (it is never overwritten)")
+    if out.exists() and not args.overwrite:
+        raise CompError(f"--out {out} exists; pass --overwrite to replace it, or choose another --out")
+    run.lock()
+    try:
+        path = competition.predict(run, args.data, out)
+    finally:
+        run.unlock()
     print(f"{competition.name}: predictions in {path}")
     return 0
 

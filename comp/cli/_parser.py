@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("competition")
     predict.add_argument("--run", type=Path, required=True, metavar="RUN_DIR")
     predict.add_argument("--data", type=Path, required=True, metavar="DIR")
-    predict.add_argument("--out", type=Path, metavar="FILE")
+    predict.add_argument("--out", type=Path, metavar="FILE", help="default RUN_DIR/predictions.csv")
+    predict.add_argument("--overwrite", action="store_true", help="replace --out when it exists")
 
     submit = verbs.add_parser("submit", help="upload a submission with the kaggle CLI")
     submit.add_argument("competition")

@@ -14,12 +14,17 @@ from comp.io._bundle import (
     write_bundle,
 )
 from comp.io._config import (
+    RESUME_OVERRIDES,
+    ConfigLayer,
+    config_hash,
+    config_layers,
     machine,
     merge_tables,
     parse_weights,
     provenance,
     read_config_file,
     resolve_config,
+    validate_config,
 )
 from comp.io._kaggle import (
     check_kaggle_credentials,
@@ -66,7 +71,8 @@ from comp.io._submission import (
     validate_submission,
 )
 
-__all__ = ["Bundle", "CLASS_SUM_TOLERANCE", "DEFAULT_DAILY_SUBMISSIONS", "DEFAULT_TIME_LIMIT_MINUTES", "FLOAT_FORMAT",
+__all__ = ["RESUME_OVERRIDES", "ConfigLayer", "config_hash", "config_layers", "validate_config",
+           "Bundle", "CLASS_SUM_TOLERANCE", "DEFAULT_DAILY_SUBMISSIONS", "DEFAULT_TIME_LIMIT_MINUTES", "FLOAT_FORMAT",
            "LEDGER_COLUMNS", "PredictionSpeed", "Run", "SPEED_SAMPLE", "append_to_ledger", "atomic_path",
            "check_kaggle_credentials", "check_submission_file", "cv_lb_gap", "download_competition",
            "earlier_submission", "file_sha256", "find_kaggle", "format_ledger", "format_seconds", "kaggle_available",

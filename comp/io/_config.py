@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import difflib
+import hashlib
+import json
 import os
 import platform
 import subprocess
 import sys
 import tomllib
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 from comp._lazy import lazy_import
-from comp.errors import CompError
+from comp.errors import CompError, excerpt
 
 keras = lazy_import("keras")
 tf = lazy_import("tensorflow")
@@ -31,6 +35,18 @@ SHARED_DEFAULTS: dict[str, Any] = {
     "runs_root": "runs",
     "submissions_root": "submissions",
 }
+# Types of the keys whose shared default is None or that no config.toml sets (the others take their default's type).
+OPTIONAL_KEYS: dict[str, type | tuple[type, ...]] = {
+    "data": str, "epochs": int, "time_budget": (int, float), "storage": str, "cache_dir": str, "models": list,
+    "mixed_precision": bool, "xla": bool, "default_weights": str, "heartbeat_seconds": int, "grace_seconds": int,
+    "task": str, "metric": str, "id_column": str, "label_column": str, "daily_submissions": int, "kernel_gpu": bool,
+    "kernel_time_limit_minutes": (int, float),
+}
+AT_LEAST = {"folds": 2, "trials": 0, "seed": 0, "epochs": 1, "time_budget": 0, "chunk_size": 1, "extract_batch_size": 1,
+            "heartbeat_seconds": 1, "grace_seconds": 1}
+RESUME_OVERRIDES = ("trials", "time_budget", "storage", "allow_bad_test")  # what --resume may change
+TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list", dict: "a table",
+              float: "a number", (int, float): "a number"}
 RECORDED_PACKAGES = ("comp", "tensorflow", "keras", "numpy", "scikit-learn", "pandas", "optuna", "albumentations")
 
 
@@ -44,17 +60,124 @@ def read_config_file(path: Path) -> dict:
         raise CompError(f"config file {path} is not valid TOML: {error}") from error
 
 
+@dataclass(frozen=True)
+class ConfigLayer:
+    """One source of config values, named as an error message names it (``--config FILE``, ``the flags``)."""
+    source: str
+    values: dict
+
+
+def config_layers(defaults: dict, *, config_file: Path | None = None, flags: dict | None = None,
+                  defaults_source: str = "the competition's config.toml") -> list[ConfigLayer]:
+    """The layers of a run's config, lowest first: shared defaults, the competition's, ``--config FILE``, flags."""
+    layers = [ConfigLayer("comp's shared defaults", SHARED_DEFAULTS), ConfigLayer(defaults_source, defaults)]
+    if config_file is not None:
+        layers.append(ConfigLayer(f"--config {config_file}", read_config_file(config_file)))
+    layers.append(ConfigLayer("the flags", {key: value for key, value in (flags or {}).items() if value is not None}))
+    return layers
+
+
 def resolve_config(defaults: dict, *, config_file: Path | None = None, flags: dict | None = None) -> dict:
     """Merge the layers; a flag left unset (None) keeps the value below it, and tables (``weights``, a model's
     ``[unet]``) merge key by key, so a file that sets one training option keeps the defaults of the others."""
-    layers = [SHARED_DEFAULTS, defaults]
-    if config_file is not None:
-        layers.append(read_config_file(config_file))
-    layers.append({key: value for key, value in (flags or {}).items() if value is not None})
+    return merged(config_layers(defaults, config_file=config_file, flags=flags))
+
+
+def merged(layers: list[ConfigLayer]) -> dict:
+    """The layers' values merged, higher over lower (``merge_tables``)."""
     resolved: dict[str, Any] = {}
     for layer in layers:
-        resolved = merge_tables(resolved, layer)
+        resolved = merge_tables(resolved, layer.values)
     return resolved
+
+
+def validate_config(layers: list[ConfigLayer], choices: dict[str, Collection[str]] | None = None) -> dict:
+    """The merged config of ``layers`` once every key is known, of its default's type, in range and, for the keys
+    in ``choices``, a known name (given once); otherwise one CompError naming each bad key and the layer it came from.
+    """
+    schema = merged(layers[:2])
+    problems = []
+    for layer in layers[2:]:
+        problems += _layer_problems(layer, schema)
+    resolved = merged(layers)
+    for key, value in resolved.items():
+        source = next((layer.source for layer in reversed(layers) if key in layer.values), "")
+        where = f"{_flag(key) if source == 'the flags' else f'`{key}` in {source}'}"
+        if key in AT_LEAST and _is_number(value) and value < AT_LEAST[key]:
+            problems.append(f"{where} is {value}; it must be at least {AT_LEAST[key]}")
+        known = (choices or {}).get(key)
+        if known is None or value is None:
+            continue
+        names = value if isinstance(value, list) else [value]
+        for name in names:
+            if isinstance(name, str) and name not in known:
+                problems.append(f"{where} names unknown {key} {name!r}; known: {_listing(known)}")
+        repeated = sorted({name for name in names if isinstance(name, str) and names.count(name) > 1})
+        if repeated:
+            problems.append(f"{where} names {', '.join(repeated)} more than once")
+    if problems:
+        raise CompError("config: " + "; ".join(problems))
+    return resolved
+
+
+def _layer_problems(layer: ConfigLayer, schema: dict, prefix: str = "") -> list[str]:
+    """Unknown keys and values of the wrong type in one layer (tables checked key by key against their default)."""
+    problems = []
+    for key, value in layer.values.items():
+        name = f"{prefix}{key}"
+        where = _flag(name) if layer.source == "the flags" else f"`{name}` in {layer.source}"
+        if prefix and key not in schema:
+            continue  # a model's table may take keys its default does not list (e.g. dice_weight)
+        expected = _expected_type(schema.get(key)) if key in schema and schema[key] is not None \
+            else OPTIONAL_KEYS.get(key) if not prefix else None
+        if expected is None and layer.source == "the flags":
+            continue  # every flag is known to the parser; a flag of one competition only is not in the others' defaults
+        if expected is None:
+            close = difflib.get_close_matches(key, [*schema, *OPTIONAL_KEYS], n=1)
+            problems.append(f"{where} is not a known key" + (f" (did you mean `{close[0]}`?)" if close else ""))
+            continue
+        if not _is_instance(value, expected):
+            problems.append(f"{where} is {excerpt(value)}; it must be {TYPE_NAMES.get(expected, expected)}")
+        elif expected is list and schema.get(key) and isinstance(schema[key][0], str):
+            wrong = [item for item in value if not isinstance(item, str)]
+            if wrong:
+                problems.append(f"{where} holds {excerpt(wrong[0])}; it must be a list of strings")
+        elif expected is dict and isinstance(schema.get(key), dict):
+            problems += _layer_problems(ConfigLayer(layer.source, value), schema[key], prefix=f"{name}.")
+    return problems
+
+
+def _expected_type(default: Any) -> type | tuple[type, ...]:
+    if isinstance(default, bool):
+        return bool
+    if isinstance(default, float):
+        return (int, float)
+    return type(default) if isinstance(default, (int, str, list, dict)) else object
+
+
+def _is_instance(value: Any, expected: type | tuple[type, ...]) -> bool:
+    if isinstance(value, bool):
+        return expected is bool or expected is object
+    return isinstance(value, expected)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _flag(key: str) -> str:
+    return "--" + key.replace("_", "-")
+
+
+def _listing(names: Collection[str], limit: int = 12) -> str:
+    names = sorted(names)
+    return ", ".join(names[:limit]) + (f" (+{len(names) - limit} more)" if len(names) > limit else "")
+
+
+def config_hash(config: dict) -> str:
+    """Digest of what a run's files depend on: the resolved config less what ``--resume`` may change."""
+    kept = {key: value for key, value in config.items() if key not in RESUME_OVERRIDES}
+    return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def merge_tables(below: dict, above: dict) -> dict:
@@ -109,3 +232,9 @@ def provenance() -> dict:
         "git_revision": revision,
         "command": sys.argv,
     }
+
+
+def default_cache_dir(config: dict | None = None) -> Path:
+    """Where extracted features live across runs: the config's ``cache_dir``, else ``$COMP_CACHE_DIR``, else
+    ``~/.cache/comp``."""
+    return Path((config or {}).get("cache_dir") or os.environ.get("COMP_CACHE_DIR") or Path.home() / ".cache" / "comp")

@@ -9,12 +9,16 @@ import json
 import logging
 import os
 import secrets
+import shutil
+import socket
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
+from filelock import FileLock, Timeout
 
 from comp.errors import CompError
 
@@ -108,11 +112,19 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot store {type(value).__name__} in JSON")
 
 
+LOCK_FILE = ".run.lock"  # held by the one process writing the run
+OWNER_FILE = ".run.lock.json"  # who holds it: pid, host, command, since when
+STUB_FILES = {"config.json", "log.txt", LOCK_FILE, OWNER_FILE}  # what a run holds before its first saved result
+
+
 class Run:
     """One training run's directory: config, folds, OOF/test predictions, scores, study, models, log."""
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
+        self.created = False  # True for a fresh run (``create``) ...
+        self.made_directory = False  # ... whose directory did not exist before
+        self._lock: FileLock | None = None
 
     @property
     def id(self) -> str:
@@ -129,6 +141,7 @@ class Run:
         else:
             stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
             path = Path(root) / competition / f"{stamp}-{secrets.token_hex(3)}"
+        made_directory = not path.exists()
         try:
             path.mkdir(parents=True, exist_ok=True)
             probe = path / ".write-probe"
@@ -136,15 +149,64 @@ class Run:
             probe.unlink()
         except OSError as error:
             raise CompError(f"cannot write the run directory {path}: {error.strerror or error}") from error
-        return cls(path)
+        run = cls(path)
+        run.created, run.made_directory = True, made_directory
+        return run
 
     @classmethod
-    def open(cls, path: str | os.PathLike) -> "Run":
-        """An existing run (for ``--resume``, ``predict``, ``report``, ``submit``)."""
+    def open(cls, path: str | os.PathLike, competition: str | None = None) -> "Run":
+        """An existing run (for ``--resume``, ``predict``, ``report``, ``submit``); with ``competition``, one of that
+        competition (config.json records it)."""
         run = cls(path)
         if not (run.path / "config.json").is_file():
             raise CompError(f"{run.path} is not a run directory (no config.json)")
+        if competition is not None:
+            recorded = run.config().get("competition")
+            if recorded != competition:
+                raise CompError(f"{run.path} is a run of {recorded}, not of {competition}; name {recorded} instead")
         return run
+
+    def lock(self) -> None:
+        """Become the run's one writer until ``unlock`` (or the process ends); a CompError naming the process that
+        holds it otherwise."""
+        lock = FileLock(self.file(LOCK_FILE), timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            try:
+                owner = json.loads(self.file(OWNER_FILE).read_text(encoding="utf-8"))
+                holder = f"pid {owner['pid']} on {owner['host']} ({owner['command']}, since {owner['since']})"
+            except (OSError, ValueError, KeyError, TypeError):
+                holder = "another process"
+            raise CompError(f"{self.path} is in use by {holder}; wait for it to finish") from None
+        except OSError as error:
+            raise CompError(f"cannot lock the run {self.path}: {error.strerror or error}") from error
+        self._lock = lock
+        write_json(self.file(OWNER_FILE), {"pid": os.getpid(), "host": socket.gethostname(),
+                                           "command": " ".join(["comp", *sys.argv[1:]])[:200],
+                                           "since": _dt.datetime.now().isoformat(timespec="seconds")})
+
+    def unlock(self) -> None:
+        """Let another process write the run."""
+        if self._lock is not None:
+            self.file(OWNER_FILE).unlink(missing_ok=True)
+            self._lock.release()
+            self._lock = None
+
+    def remove_if_stub(self) -> bool:
+        """Delete a fresh run that holds nothing but its config and log (its inputs were refused before anything was
+        saved): its files, and its directory when ``create`` made it; True when it was deleted."""
+        if not self.created or self._lock is not None or not self.path.is_dir():
+            return False
+        entries = list(self.path.iterdir())
+        if any(entry.name not in STUB_FILES for entry in entries):
+            return False
+        if self.made_directory:
+            shutil.rmtree(self.path, ignore_errors=True)
+        else:
+            for entry in entries:
+                entry.unlink(missing_ok=True)
+        return True
 
     def file(self, *parts: str) -> Path:
         """Path of a file inside the run."""
@@ -191,3 +253,13 @@ class Run:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         logging.getLogger("comp").addHandler(handler)
         return handler
+
+
+def saved_fold_models(run: Run, scores: dict, name: str) -> list[Path]:
+    """The ``model`` folders a finished run saved for model ``name`` (as the engine's ``FoldRunner`` lays them out:
+    ``fold_cache/<name>/<params key>/fold<k>/model``), in fold order."""
+    root = run.file("fold_cache", name, scores["models"][name]["params_key"])
+    directories = sorted(root.glob("fold*/model"), key=lambda path: int(path.parent.name.removeprefix("fold")))
+    if not directories:
+        raise CompError(f"{root} holds no saved fold model of {name}; was the run trained with this version of comp?")
+    return directories

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from comp.contract import Dataset
-from comp.errors import CompError
+from comp.errors import CompError, excerpt
 from competitions.captcha.expressions import (
     ALPHABET,
     LONGEST_LABEL,
@@ -46,23 +46,24 @@ def parse_label_line(line: str, number: int, path: Path) -> tuple[str, int]:
     where = f"{path} line {number}"
     parts = line.split()
     if len(parts) == 1:
-        raise CompError(f"{where} has no value: {line.strip()!r} (expected '<expression> <value>')")
+        raise CompError(f"{where} has no value: {excerpt(line.strip())} (expected '<expression> <value>')")
     if len(parts) != 2:
-        raise CompError(f"{where} is {line.strip()!r}; expected '<expression> <value>'")
+        raise CompError(f"{where} is {excerpt(line.strip())}; expected '<expression> <value>'")
     expression, value_text = parts
     unknown = next((character for character in expression if character not in ALPHABET), None)
     if unknown is not None:
-        raise CompError(f"{where}: expression {expression!r} has the character {unknown!r}, not one of {ALPHABET}")
+        raise CompError(f"{where}: expression {excerpt(expression)} has the character {unknown!r}, not one of "
+                        f"{ALPHABET}")
     if len(expression) > LONGEST_LABEL:
-        raise CompError(f"{where}: expression {expression!r} is longer than {LONGEST_LABEL} characters")
+        raise CompError(f"{where}: expression {excerpt(expression)} is longer than {LONGEST_LABEL} characters")
     try:
         value = int(value_text)
     except ValueError:
-        raise CompError(f"{where}: value {value_text!r} is not an integer") from None
+        raise CompError(f"{where}: value {excerpt(value_text)} is not an integer") from None
     try:
         expected = evaluate(expression)
     except ExpressionError as error:
-        raise CompError(f"{where}: expression {expression!r} is malformed ({error})") from None
+        raise CompError(f"{where}: expression {excerpt(expression)} is malformed ({error})") from None
     if value != expected:
         raise CompError(f"{where}: value {value} does not match {expression} = {expected}")
     return expression, value

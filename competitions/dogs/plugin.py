@@ -11,7 +11,7 @@ from comp import Candidate, CompError, Competition, Dataset, TrainingContext, re
 from comp.fusion import probability_fusion
 from comp.io import save_submission
 from comp.vision.features import FeatureSet, build_feature_sets, prediction_feature_sets
-from comp.vision.heads import FeatureHeadSpec, pipeline_model
+from comp.vision.heads import FeatureHeadSpec, check_class_counts, pipeline_model
 from competitions.dogs.bench import run_benchmark
 from competitions.dogs.demo import write_demo
 from competitions.dogs.reader import read_dataset, read_test
@@ -44,6 +44,12 @@ def head_specs(feature_sets: list[FeatureSet], labels: np.ndarray, config: dict)
     return specs
 
 
+def check_classes(labels: np.ndarray, config: dict) -> None:
+    """Enough cats and dogs for the configured folds and heads (``check_class_counts``)."""
+    check_class_counts(labels, n_folds=int(config.get("folds", 5)), heads=config.get("heads", ["logistic", "dense"]),
+                       class_names=("cat", "dog"))
+
+
 @register_competition
 class DogsCompetition(Competition):
     name = "dogs"
@@ -53,11 +59,15 @@ class DogsCompetition(Competition):
     demo_flags = {"backbones": ["squeezenet1_1"], "weights": {"squeezenet1_1": "none"}, "trials": 3, "folds": 3}
 
     def read(self, data_dir: Path, config: dict) -> Dataset:
-        return read_dataset(data_dir)
+        """The tables of ``data_dir``, once its classes are enough for the configured folds and heads."""
+        dataset = read_dataset(data_dir)
+        check_classes(dataset.labels, config)
+        return dataset
 
     def models(self, context: TrainingContext) -> list:
         """Both heads on every feature set, plus the two references (``head_specs``)."""
         feature_sets = build_feature_sets(context.dataset, context.config, context.cache_dir)
+        check_classes(context.dataset.labels, context.config)  # again, without the undecodable images dropped
         return head_specs(feature_sets, context.dataset.labels, context.config)
 
     def read_new(self, data_dir: Path, config: dict) -> Dataset:

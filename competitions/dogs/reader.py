@@ -20,6 +20,11 @@ def _visible_files(directory: Path) -> list[Path]:
     return sorted(path for path in directory.iterdir() if path.is_file() and not path.name.startswith("."))
 
 
+def broken_links(directory: Path) -> list[str]:
+    """Symbolic links in ``directory`` whose target is gone (``_visible_files`` skips them)."""
+    return sorted(str(path) for path in directory.iterdir() if path.is_symlink() and not path.exists())
+
+
 def read_train(directory: Path) -> pd.DataFrame:
     """id (``cat.12``), path and label (1 = dog) of every training image; an unlabelled name is an error."""
     rows = []
@@ -46,9 +51,17 @@ def read_test(directory: Path) -> pd.DataFrame:
         if match is None:
             raise CompError(f"test file {path} is not named N.jpg ({LAYOUT})")
         rows.append({"id": int(match.group(1)), "path": str(path)})
+    broken = broken_links(directory)
+    if broken:
+        raise CompError(f"test image {broken[0]} is a link to a file that does not exist")
     if not rows:
         raise CompError(f"no test images in {directory} ({LAYOUT})")
-    return pd.DataFrame(rows).sort_values("id", kind="stable").reset_index(drop=True)
+    frame = pd.DataFrame(rows).sort_values("id", kind="stable").reset_index(drop=True)
+    repeated = frame[frame["id"].duplicated(keep=False)]
+    if len(repeated):
+        first, second = repeated["path"].iloc[:2]
+        raise CompError(f"test images {first} and {second} both have id {repeated['id'].iloc[0]}; rename one")
+    return frame
 
 
 def read_sample_submission(path: Path, test: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -64,6 +77,9 @@ def read_sample_submission(path: Path, test: pd.DataFrame | None) -> pd.DataFram
     ids = pd.to_numeric(sample["id"], errors="coerce")
     if ids.isna().any():
         raise CompError(f"{path}: id {sample['id'][ids.isna()].iloc[0]!r} is not an integer")
+    inexact = ids != ids.round()
+    if inexact.any():
+        raise CompError(f"{path}: id {sample['id'][inexact].iloc[0]} is not an integer")
     ids = ids.astype(int)
     duplicated = ids[ids.duplicated()]
     if len(duplicated):
@@ -89,4 +105,5 @@ def read_dataset(data_dir: Path) -> Dataset:
             raise CompError(f"{data_dir} has no {part}/ folder ({LAYOUT})")
     test = read_test(data_dir / "test")
     return Dataset(data_dir=data_dir, train=read_train(data_dir / "train"), test=test,
-                   sample_submission=read_sample_submission(data_dir / "sample_submission.csv", test))
+                   sample_submission=read_sample_submission(data_dir / "sample_submission.csv", test),
+                   dropped=broken_links(data_dir / "train"))

@@ -6,6 +6,7 @@ shrunk from a full one, and a full-size mask is never a small one resized up.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import cv2
@@ -14,6 +15,7 @@ import numpy as np
 from comp.errors import CompError
 from competitions.pathology.svg import read_polygons
 
+logger = logging.getLogger("comp.pathology")
 SUBPIXEL_BITS = 4  # cv2.fillPoly's fixed-point precision: vertices are placed to 1/16 pixel
 
 
@@ -36,6 +38,18 @@ def rasterise(polygons: list[np.ndarray], size: tuple[int, int], source_size: tu
     cv2.fillPoly(mask, scaled, 1, lineType=cv2.LINE_8, shift=SUBPIXEL_BITS)
     cv2.polylines(mask, scaled, True, 1, lineType=cv2.LINE_8, shift=SUBPIXEL_BITS)
     return mask
+
+
+def warn_outlines_outside(polygons: list[np.ndarray], size: tuple[int, int], svg_path: str | Path) -> int:
+    """Warn, naming ``svg_path``, about outlines lying wholly outside an image of ``size`` (height, width): they
+    mark nothing, so the file probably belongs to another image or is scaled wrongly; return how many there are."""
+    height, width = size
+    outside = sum(1 for polygon in polygons if polygon[:, 0].max() < 0 or polygon[:, 0].min() > width - 1
+                  or polygon[:, 1].max() < 0 or polygon[:, 1].min() > height - 1)
+    if outside:
+        logger.warning("%s: %d of %d outline(s) lie wholly outside the %dx%d image and mark nothing", svg_path,
+                       outside, len(polygons), width, height)
+    return outside
 
 
 def read_mask(svg_path: str | Path | None, size: tuple[int, int], source_size: tuple[int, int]) -> np.ndarray:

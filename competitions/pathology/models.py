@@ -84,6 +84,19 @@ def upsample(tensor, factor: int, l2: float, name: str):
                                   kernel_regularizer=keras.regularizers.L2(l2) if l2 else None, name=name)(tensor)
 
 
+def encoder_weights(backbone: str, config: dict) -> str:
+    """Where an FCN-8s encoder's weights come from: the config's ``weights`` table (``--weights``), else ImageNet."""
+    return (config.get("weights") or {}).get(backbone, "imagenet")
+
+
+def check_encoder_weights(recipes: dict, config: dict) -> None:
+    """Resolve the encoder weights of every FCN-8s recipe now, so a missing file stops the run before any fit."""
+    for recipe in recipes.values():
+        if recipe.builds == "fcn8s":
+            backbone = str(recipe.params["backbone"])
+            resolve_weights(get_backbone(backbone), encoder_weights(backbone, config))
+
+
 def build_fcn8s(backbone: str, *, tile: int, l2: float = 1e-6, weights: str | None = "imagenet", seed: int = 0):
     """FCN-8s for (tile, tile) RGB 0..255 input: encoder from the backbone registry, 2-class softmax output."""
     spec = get_backbone(backbone)

@@ -24,6 +24,7 @@ from comp import (
 from competitions.pathology.bench import run_benchmark
 from competitions.pathology.demo import write_demo
 from competitions.pathology.inference import predict_directory
+from competitions.pathology.models import check_encoder_weights
 from competitions.pathology.reader import read_dataset
 from competitions.pathology.recipes import pathology_recipes, segmentation_spec
 from competitions.pathology.report import report_sections
@@ -58,6 +59,7 @@ class PathologyCompetition(Competition):
     def read(self, data_dir: Path, config: dict) -> Dataset:
         """The tables of ``data_dir`` with every training slide decoded (``inputs["train_slides"]``); label = bucket
         of its positive share, the stratification of the folds."""
+        check_encoder_weights(self.chosen_recipes(config), config)  # before any slide is decoded or network fitted
         dataset = read_dataset(data_dir)
         train_slides = Slides.load(dataset.train["path"], dataset.train["svg"].replace("", None))
         dataset.train["label"] = [fraction_label(value) for value in train_slides.positive_fraction()]

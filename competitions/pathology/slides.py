@@ -16,6 +16,7 @@ from competitions.pathology.masks import (
     read_slide,
     resize_image,
     scaled_size,
+    warn_outlines_outside,
 )
 from competitions.pathology.svg import read_polygons
 
@@ -56,6 +57,8 @@ class Slides:
         slides = cls(paths, [str(path) if path else None for path in svg_paths])
         slides.originals = [read_slide(path) for path in paths]
         slides.polygons = [read_polygons(path) if path else [] for path in slides.svg_paths]
+        for svg_path, polygons, image in zip(slides.svg_paths, slides.polygons, slides.originals):
+            warn_outlines_outside(polygons, image.shape[:2], svg_path)
         return slides
 
     def __len__(self) -> int:

@@ -29,6 +29,7 @@ from competitions.pathology.models import (
     build_fcn8s,
     build_unet,
     edge_padding_class,
+    encoder_weights,
     segmentation_loss,
 )
 from competitions.pathology.scoring import probability_histogram
@@ -102,8 +103,8 @@ class SegmentationSpec(ModelSpec):
                                dropout=float(params.get("dropout", 0.0)))
         elif self.network == "fcn8s":
             backbone = str(params["backbone"])
-            weights = (self.config.get("weights") or {}).get(backbone, "imagenet")
-            model = build_fcn8s(backbone, tile=self.tile, l2=float(params["l2"]), weights=weights, seed=seed)
+            model = build_fcn8s(backbone, tile=self.tile, l2=float(params["l2"]),
+                                weights=encoder_weights(backbone, self.config), seed=seed)
         else:
             raise ValueError(f"unknown network {self.network!r}; use 'unet' or 'fcn8s'")
         steps = int(params["epochs"]) * int(params["steps_per_epoch"])

@@ -17,6 +17,18 @@ squeezenet1_1 = "none"
 """
 
 
+QUICK_CONFIG = """\
+backbones = ["squeezenet1_1"]
+heads = ["logistic"]
+views = ["orig"]
+references = false
+trials = 0
+folds = 2
+[weights]
+squeezenet1_1 = "none"
+"""  # the least a dogs run can train: one backbone with random weights, one head, no tuning, two folds
+
+
 def one_line_error(result):
     """The error line: exit 2, exactly one ``comp: error:`` line, last on stderr (after any progress log)."""
     assert result.returncode == 2, result.stderr

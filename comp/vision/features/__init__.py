@@ -11,10 +11,10 @@ from comp.vision.features._extraction import (
     FeatureRequest,
     build_extractor,
     cache_key,
+    content_digests,
     decoded_images,
     distribution_strategy,
     extract,
-    files_signature,
     forward_function,
     precision_policy,
 )
@@ -31,7 +31,7 @@ from comp.vision.features._feature_sets import (
 )
 
 __all__ = ["CACHE_FORMAT", "POOLINGS", "VIEWS", "Extraction", "ExtractionOptions", "FeatureCache", "FeatureRequest",
-           "FeatureSet", "MEAN_FEATURES", "build_extractor", "build_feature_sets", "cache_key", "decoded_images",
+           "FeatureSet", "MEAN_FEATURES", "build_extractor", "build_feature_sets", "cache_key", "content_digests", "decoded_images",
            "distribution_strategy", "extract", "extraction_options", "feature_requests", "feature_set_layout",
-           "files_signature", "fill_unreadable", "forward_function", "precision_policy", "prediction_feature_sets",
+           "fill_unreadable", "forward_function", "precision_policy", "prediction_feature_sets",
            "stack_columns"]

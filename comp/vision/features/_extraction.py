@@ -2,14 +2,20 @@
 
 A cache entry is ``<cache>/features/<key>/`` holding ``features.npy`` (memory-mapped on load) and
 ``manifest.json``. The key hashes everything the numbers depend on: backbone, weights identity, input size,
-preprocessing, view, pooling, compute precision and the image files with their sizes and modification times.
+preprocessing, view, pooling, compute precision and the bytes of every image, in order (a BLAKE2b digest per file,
+remembered in ``<cache>/content/`` per image directory by path, size and modification time, so an unchanged file is
+hashed once and a copy of the images elsewhere finds the same entries).
 Extraction writes fixed-size chunks atomically, so a killed extraction resumes at the first missing chunk and ends with the
 same bytes as an uninterrupted one; a file lock per entry keeps concurrent runs from clobbering each other.
+Every chunk's checksum goes in the manifest as it is written and is verified on load: a damaged entry (cut short,
+overwritten, an unreadable manifest) is named in one warning, moved aside to ``<entry>.bad-<time>`` and computed
+again. A cache holding every entry a run needs is only read, so it may be read-only.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import hashlib
 import json
 import logging
@@ -34,7 +40,8 @@ tf = lazy_import("tensorflow")
 logger = logging.getLogger("comp.features")
 VIEWS = ("orig", "flip")
 POOLINGS = ("avg", "avgmax")
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: keys on image contents, per-chunk checksums, unreadable images stored as row numbers
+HASH_BLOCK = 1 << 20  # bytes read at a time when hashing a file
 
 
 @dataclass(frozen=True)
@@ -73,26 +80,69 @@ class ExtractionOptions:
     show_progress: bool = True
 
 
-def files_signature(paths: Sequence[str | os.PathLike]) -> list[list]:
-    """(path, size, mtime in ns) of every image; an edited or replaced image changes the cache key."""
-    signature = []
-    for path in paths:
+def checksum(data: bytes | np.ndarray) -> str:
+    """A fast 128-bit BLAKE2b digest of bytes (or of an array's C-order bytes)."""
+    if isinstance(data, np.ndarray):
+        data = np.ascontiguousarray(data).tobytes()
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    """``checksum`` of a file's bytes, read in blocks."""
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as handle:
+        while block := handle.read(HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def content_digests(paths: Sequence[str | os.PathLike], root: str | os.PathLike) -> list[str]:
+    """The digest of every image's bytes, in order; a file whose path, size and modification time are in the
+    index of its directory under ``root/content`` is not read again (the index is updated when the cache is writable).
+    """
+    by_directory: dict[Path, list[int]] = {}
+    for row, path in enumerate(paths):
+        by_directory.setdefault(Path(path).resolve().parent, []).append(row)
+    digests = [""] * len(paths)
+    for directory, rows in by_directory.items():
+        index_path = Path(root) / "content" / f"{checksum(str(directory).encode())}.json"
         try:
-            status = os.stat(path)
-        except OSError as error:
-            raise CompError(f"cannot read image {path}: {error.strerror}") from error
-        signature.append([str(Path(path).resolve()), status.st_size, status.st_mtime_ns])
-    return signature
+            index = json.loads(index_path.read_text(encoding="utf-8"))["files"]
+        except (OSError, ValueError, KeyError, TypeError):
+            index = {}
+        changed = False
+        for row in rows:
+            name = Path(paths[row]).name
+            try:
+                status = os.stat(paths[row])
+            except OSError as error:
+                raise CompError(f"cannot read image {paths[row]}: {error.strerror}") from error
+            known = index.get(name)
+            if not (isinstance(known, list) and known[:2] == [status.st_size, status.st_mtime_ns]):
+                try:
+                    known = index[name] = [status.st_size, status.st_mtime_ns, file_digest(paths[row])]
+                except OSError as error:
+                    raise CompError(f"cannot read image {paths[row]}: {error.strerror}") from error
+                changed = True
+            digests[row] = known[2]
+        if changed:
+            with contextlib.suppress(CompError):  # a read-only cache: the digests are simply computed next time too
+                write_json(index_path, {"directory": str(directory), "files": index})
+    return digests
 
 
-def cache_key(request: FeatureRequest, signature: list[list], *, mixed_precision: bool = False) -> str:
-    """Hex digest naming the cache entry of ``request`` over the files in ``signature``.
+def cache_key(request: FeatureRequest, digests: Sequence[str], *, mixed_precision: bool = False) -> str:
+    """Hex digest naming the cache entry of ``request`` over images with the contents ``digests`` (in row order).
 
     float16 compute gives slightly different numbers, so it gets entries of its own.
     """
-    payload = json.dumps({"request": request.describe(), "files": signature,
+    payload = json.dumps({"request": request.describe(), "files": list(digests),
                           "compute": "mixed_float16" if mixed_precision else "float32"}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+class DamagedEntry(Exception):
+    """A cache entry whose files do not match its manifest (the message says how)."""
 
 
 @dataclass
@@ -115,28 +165,100 @@ class FeatureCache:
         return self.root / key
 
     def lock(self, key: str) -> FileLock:
-        self.root.mkdir(parents=True, exist_ok=True)
+        """The entry's write lock (taken only to compute or repair it)."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise CompError(f"cannot write the feature cache {self.root}: {error.strerror or error}") from error
         return FileLock(str(self.root / f"{key}.lock"))
 
     def load(self, key: str) -> tuple[np.ndarray, dict] | None:
-        """Memory-mapped features and manifest of a complete entry, or None."""
+        """Memory-mapped features (rows, dimension) and manifest of a complete entry, every chunk's checksum
+        verified; None when there is no entry, DamagedEntry when its files do not match its manifest."""
         entry = self.entry(key)
-        manifest_path = entry / "manifest.json"
-        if not manifest_path.exists():
+        try:
+            text = (entry / "manifest.json").read_text(encoding="utf-8")
+        except FileNotFoundError:
             return None
-        manifest = json.loads(manifest_path.read_text())
-        return np.load(entry / "features.npy", mmap_mode="r"), manifest
+        except (OSError, UnicodeDecodeError) as error:
+            raise DamagedEntry(f"manifest.json cannot be read: {error}") from error
+        try:
+            manifest = json.loads(text)
+            rows, dimension = int(manifest["rows"]), int(manifest["dimension"])
+            chunk_rows, checksums = int(manifest["chunk_rows"]), list(manifest["checksums"])
+            manifest["bad_rows"] = [int(row) for row in manifest["bad_rows"]]
+        except (ValueError, KeyError, TypeError) as error:
+            raise DamagedEntry("manifest.json is not a feature-cache manifest") from error
+        try:
+            matrix = np.load(entry / "features.npy", mmap_mode="r")
+        except (OSError, ValueError) as error:
+            raise DamagedEntry(f"features.npy cannot be read: {str(error).splitlines()[0]}") from error
+        if matrix.shape != (rows, dimension) or matrix.dtype != np.float32:
+            raise DamagedEntry(f"features.npy holds {matrix.dtype} {matrix.shape}, the manifest {rows}x{dimension}")
+        for chunk, expected in enumerate(checksums):
+            if checksum(matrix[chunk * chunk_rows:(chunk + 1) * chunk_rows]) != expected:
+                raise DamagedEntry(f"rows {chunk * chunk_rows}-{min(rows, (chunk + 1) * chunk_rows) - 1} of "
+                                   f"features.npy do not match their checksum")
+        return matrix, manifest
+
+    def load_or_set_aside(self, key: str) -> tuple[np.ndarray, dict] | None:
+        """``load``, with a damaged entry moved aside (and so missing); call it holding the entry's lock."""
+        try:
+            return self.load(key)
+        except DamagedEntry as damage:
+            self.set_aside(key, str(damage))
+            return None
+
+    def set_aside(self, key: str, reason: str) -> Path:
+        """Rename a damaged entry to ``<entry>.bad-<time>`` (kept for inspection), saying so in one warning."""
+        entry = self.entry(key)
+        target = entry.with_name(f"{key}.bad-{datetime.datetime.now():%Y%m%d-%H%M%S-%f}")
+        try:
+            entry.rename(target)
+        except OSError as error:
+            raise CompError(f"feature cache entry {entry} is damaged ({reason}) and cannot be moved aside: "
+                            f"{error.strerror or error}; delete it") from error
+        logger.warning("feature cache entry %s is damaged (%s): moved to %s, computing it again", entry, reason,
+                       target.name)
+        return target
 
     def chunk_path(self, key: str, chunk: int) -> Path:
         return self.entry(key) / "chunks" / f"{chunk:06d}.npy"
 
-    def finish(self, key: str, n_chunks: int, manifest: dict) -> None:
-        """Join the chunks into ``features.npy``, then write the manifest (its presence marks completion)."""
+    def _chunk_checksums(self, key: str) -> dict[str, str]:
+        try:
+            return dict(json.loads((self.entry(key) / "chunks" / "checksums.json").read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            return {}
+
+    def write_chunk(self, key: str, chunk: int, matrix: np.ndarray) -> None:
+        """Store one chunk's rows (n, dimension) and record its checksum beside them."""
+        write_array(self.chunk_path(key, chunk), matrix)
+        write_json(self.entry(key) / "chunks" / "checksums.json",
+                   {**self._chunk_checksums(key), str(chunk): checksum(np.asarray(matrix, dtype=np.float32))})
+
+    def read_chunk(self, key: str, chunk: int) -> np.ndarray | None:
+        """A stored chunk whose bytes match its recorded checksum; None when it is missing or damaged."""
+        expected = self._chunk_checksums(key).get(str(chunk))
+        try:
+            matrix = np.load(self.chunk_path(key, chunk))
+        except (OSError, ValueError):
+            return None
+        return matrix if expected is not None and checksum(matrix) == expected else None
+
+    def finish(self, key: str, n_chunks: int, chunk_rows: int, manifest: dict) -> None:
+        """Join the chunks into ``features.npy``, then write the manifest with their checksums and the rows that are
+        NaN (undecodable images); the manifest's presence marks completion."""
         entry = self.entry(key)
-        features = np.concatenate([np.load(self.chunk_path(key, chunk)) for chunk in range(n_chunks)])
+        chunks = [self.read_chunk(key, chunk) for chunk in range(n_chunks)]
+        if any(matrix is None for matrix in chunks):
+            raise CompError(f"feature cache entry {entry}: a chunk changed while it was being written; run again")
+        features = np.concatenate(chunks)
         write_array(entry / "features.npy", features)
-        write_json(entry / "manifest.json", {**manifest, "rows": int(features.shape[0]),
-                                             "dimension": int(features.shape[1])})
+        write_json(entry / "manifest.json", {
+            **manifest, "rows": int(features.shape[0]), "dimension": int(features.shape[1]), "chunk_rows": chunk_rows,
+            "checksums": [checksum(matrix) for matrix in chunks],
+            "bad_rows": np.flatnonzero(np.isnan(features[:, 0])).tolist()})
         shutil.rmtree(entry / "chunks", ignore_errors=True)
 
 
@@ -212,27 +334,36 @@ def extract(paths: Sequence[str | os.PathLike], requests: Iterable[FeatureReques
     paths = [str(path) for path in paths]
     requests = list(requests)
     cache = FeatureCache(cache_dir)
-    signature = files_signature(paths)
-    keys = {request.name: cache_key(request, signature, mixed_precision=options.mixed_precision)
+    digests = content_digests(paths, cache_dir)
+    keys = {request.name: cache_key(request, digests, mixed_precision=options.mixed_precision)
             for request in requests}
-    features: dict[str, np.ndarray] = {}
-    bad: set[str] = set()
+    loaded: dict[str, tuple[np.ndarray, dict]] = {}
+    for request in requests:  # without locks first: a cache that holds everything is only read
+        with contextlib.suppress(DamagedEntry):
+            if (found := cache.load(keys[request.name])) is not None:
+                loaded[request.name] = found
     computed = 0
     groups: dict[tuple[int, int], list[FeatureRequest]] = {}
     for request in requests:
-        groups.setdefault(tuple(request.backbone.input_size), []).append(request)
+        if request.name not in loaded:
+            groups.setdefault(tuple(request.backbone.input_size), []).append(request)
     for size, group in groups.items():
         with contextlib.ExitStack() as locks:
             for key in sorted(keys[request.name] for request in group):
                 locks.enter_context(cache.lock(key))
-            missing = [request for request in group if cache.load(keys[request.name]) is None]
+            missing = []
+            for request in group:
+                if (found := cache.load_or_set_aside(keys[request.name])) is None:
+                    missing.append(request)
+                else:
+                    loaded[request.name] = found
             if missing:
                 computed += _extract_group(paths, size, missing, keys, cache, options)
-            for request in group:
-                matrix, manifest = cache.load(keys[request.name])
-                features[request.name] = matrix
-                bad.update(manifest["bad_paths"])
-    return Extraction(features, sorted(bad), computed, time.perf_counter() - started)
+            for request in missing:
+                loaded[request.name] = cache.load(keys[request.name])
+    features = {name: matrix for name, (matrix, _) in loaded.items()}
+    bad_rows = sorted({row for _, manifest in loaded.values() for row in manifest["bad_rows"]})
+    return Extraction(features, [paths[row] for row in bad_rows], computed, time.perf_counter() - started)
 
 
 def _extract_group(paths, size, requests, keys, cache: FeatureCache, options: ExtractionOptions) -> int:
@@ -249,7 +380,7 @@ def _extract_group(paths, size, requests, keys, cache: FeatureCache, options: Ex
     with progress_bar(total=len(paths) * len(backbones), desc=f"extract {label}", unit="img",
                       enabled=options.show_progress) as bar:
         for chunk in range(n_chunks):
-            todo = [r for r in requests if not cache.chunk_path(keys[r.name], chunk).exists()]
+            todo = [r for r in requests if cache.read_chunk(keys[r.name], chunk) is None]
             rows = slice(chunk * options.chunk_size, min(len(paths), (chunk + 1) * options.chunk_size))
             chunk_paths = paths[rows]
             if not todo:
@@ -272,14 +403,9 @@ def _extract_group(paths, size, requests, keys, cache: FeatureCache, options: Ex
                 matrix = np.full((len(chunk_paths), dimension), np.nan, dtype=np.float32)
                 if len(seen_rows):
                     matrix[seen_rows] = outputs[(request.backbone.name, request.view)]
-                write_array(cache.chunk_path(keys[request.name], chunk), matrix)
+                cache.write_chunk(keys[request.name], chunk, matrix)
             computed += len(chunk_paths)
     for request in requests:
         key = keys[request.name]
-        chunks = [np.load(cache.chunk_path(key, chunk), mmap_mode="r") for chunk in range(n_chunks)]
-        bad_paths = [path for chunk, matrix in enumerate(chunks)
-                     for row, path in enumerate(paths[chunk * options.chunk_size:(chunk + 1) * options.chunk_size])
-                     if np.isnan(matrix[row, 0])]
-        cache.finish(key, n_chunks, {**request.describe(), "key": key, "bad_paths": bad_paths,
-                                     "files": len(paths)})
+        cache.finish(key, n_chunks, options.chunk_size, {**request.describe(), "key": key, "files": len(paths)})
     return computed

@@ -1,13 +1,13 @@
 """Extraction through tf.data and the content-addressed, chunked, resumable feature cache."""
 
 import os
+import shutil
 
 import numpy as np
 import pytest
 
-from comp.vision.backbones import resolve_weights
-from comp.vision.features import extract, ExtractionOptions, FeatureRequest
-from comp.vision.backbones import get_backbone
+from comp.vision.backbones import get_backbone, resolve_weights
+from comp.vision.features import ExtractionOptions, FeatureRequest, extract
 from competitions.dogs.demo import write_demo
 
 OPTIONS = ExtractionOptions(batch_size=4, chunk_size=4, show_progress=False)
@@ -42,12 +42,17 @@ def test_a_second_extraction_computes_nothing_and_is_memory_mapped(images, reque
     assert np.array_equal(first.features["squeezenet1_1:orig"], second.features["squeezenet1_1:orig"])
 
 
-def test_changing_an_image_file_changes_the_cache_key(images, requests, tmp_path):
-    extract(images, requests[:1], cache_dir=tmp_path, options=OPTIONS)
-    stat = os.stat(images[0])
-    os.utime(images[0], ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    again = extract(images, requests[:1], cache_dir=tmp_path, options=OPTIONS)
-    assert again.computed_images == 10
+def test_new_bytes_in_an_image_file_change_the_cache_key_and_a_new_time_alone_does_not(images, requests, tmp_path):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    copies = [shutil.copy(path, folder) for path in images]
+    extract(copies, requests[:1], cache_dir=tmp_path, options=OPTIONS)
+    stat = os.stat(copies[0])
+    os.utime(copies[0], ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert extract(copies, requests[:1], cache_dir=tmp_path, options=OPTIONS).computed_images == 0
+    with open(copies[0], "wb") as handle:
+        handle.write(open(images[1], "rb").read())
+    assert extract(copies, requests[:1], cache_dir=tmp_path, options=OPTIONS).computed_images == 10
 
 
 def test_undecodable_images_become_nan_rows_and_are_named(images, requests, tmp_path):
