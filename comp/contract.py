@@ -15,8 +15,8 @@ Hooks in the order ``comp train`` calls them (``comp.engine.train``):
 6. ``write_submission(dataset, test_prediction, run=, submissions_root=)`` with the final candidate's test prediction.
 7. ``report_sections(run)`` when the report is written (end of ``train``, or ``comp report``).
 
-``comp predict`` calls ``predict(run, data_dir, out)``. By default (``comp.engine.predict_new_data``) the run's final
-candidate (``comp.engine.read_final``) is rebuilt for the test rows of ``read_new(data_dir, config)`` (``read`` unless
+``comp predict`` calls ``predict(run, data_dir, out)``. By default (``predict_new_data``) the run's final
+candidate (``comp.fusion.read_final``) is rebuilt for the test rows of ``read_new(data_dir, config)`` (``read`` unless
 overridden): ``prediction_models`` rebuilds the specs for them (``models`` unless overridden), each fold model a member
 saved (``ModelSpec.load_model``) predicts them (``ModelSpec.predict_test``), the folds are combined and
 post-processed as in training, the members fused as fitted (``comp.fusion.FittedFusion``), and
@@ -36,15 +36,12 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 import pandas as pd
 
-from comp._lazy import lazy_import
 from comp.errors import CompError, TrialPruned
 from comp.folds import assign_folds
-from comp.fusion import Candidate, task_fusion
-from comp.io import Run, check_submission_file, download_competition, write_bytes
+from comp.fusion import Candidate, FinalCandidate, read_final, task_fusion
+from comp.io import Run, check_submission_file, default_cache_dir, download_competition, saved_fold_models, write_bytes
 from comp.metrics import Metric
 from comp.tasks import Task
-
-engine = lazy_import("comp.engine")  # it imports this module; the default ``predict`` reaches it once both are loaded
 
 if TYPE_CHECKING:
     import keras
@@ -217,7 +214,7 @@ class Competition(abc.ABC):
     demo_size: int = 200  # training images ``comp demo`` writes when --n is not given
     demo_flags: dict = {}  # config overrides of ``comp demo --train`` (small and fast)
     demo_tasks: tuple[str, ...] = ()  # task types ``comp demo --task`` can draw (passed to ``demo`` as ``task``)
-    task: Task | None = None  # what is predicted, when the plugin knows it; ``read`` may set it from the data
+    task: Task | None = None  # what is predicted; ``train`` sets it from ``Dataset.task`` after ``read``
     default_models: tuple[str, ...] = ()  # recipes trained when the config names none (``models = [...]``)
 
     # --- hooks every plugin implements -------------------------------------------------------------
@@ -294,8 +291,8 @@ class Competition(abc.ABC):
     def predict(self, run: Run, data_dir: Path, out: Path | None) -> Path:
         """Apply a finished run to the new data in ``data_dir`` (``comp predict``) and return the file written (``out``,
         by default RUN/predictions.csv); by default through ``read_new``, ``prediction_models``, the saved fold
-        models and ``write_predictions`` (``comp.engine.predict_new_data``)."""
-        return engine.predict_new_data(self, run, data_dir, out)
+        models and ``write_predictions`` (``predict_new_data``)."""
+        return predict_new_data(self, run, data_dir, out)
 
     def read_new(self, data_dir: Path, config: dict) -> Dataset:
         """The rows ``comp predict`` applies a run to, as the ``test`` table of a Dataset (its ``train`` may be
@@ -337,3 +334,43 @@ class Competition(abc.ABC):
         if not self.kaggle_slug:
             raise CompError(f"{self.name} has no public download; see `comp data {self.name} --help`")
         return download_competition(self.kaggle_slug, out_dir)
+
+
+def predict_final(competition: Competition, run: Run, final: FinalCandidate, dataset: Dataset) -> np.ndarray:
+    """The final candidate's prediction of the test rows of ``dataset``, shape (n_test,) or (n_test, ...).
+
+    The run's model specs are rebuilt for those rows (``prediction_models``) under the run's config; every fold model
+    a member saved is loaded (``load_model``) and predicts them (``predict_test``); the folds are combined and
+    post-processed by the spec (``combine_folds``, ``postprocess``) and the members fused as fitted in training
+    (``FinalCandidate.fitted_fusion``): the steps that made the run's own test prediction.
+    """
+    fusion = final.fitted_fusion()
+    config = run.config()["config"]
+    context = TrainingContext(dataset=dataset, config=config, run=run,
+                              cache_dir=default_cache_dir(config))
+    specs = {spec.name: spec for spec in competition.prediction_models(context)}
+    predictions = {}
+    for name in fusion.members:
+        if name not in specs:
+            raise CompError(f"{run.path}: the final candidate's model {name!r} is not among the models "
+                            f"{competition.name} builds from the run's config ({', '.join(specs) or 'none'})")
+        spec = specs[name]
+        fold_predictions = []
+        for directory in saved_fold_models(run, final.scores, name):
+            prediction = np.asarray(spec.predict_test(spec.load_model(directory)))
+            if prediction.ndim == 0 or prediction.shape[0] != len(dataset.test):
+                raise CompError(f"{name}: predict_test gave shape {prediction.shape} for {len(dataset.test)} new "
+                                f"rows; it must predict the test rows the spec was built on")
+            fold_predictions.append(prediction)
+        predictions[name] = spec.postprocess(spec.combine_folds(fold_predictions))
+    return fusion.apply(predictions)
+
+
+def predict_new_data(competition: Competition, run: Run, data_dir: Path, out: Path | None) -> Path:
+    """The default ``Competition.predict``: read the new rows (``read_new``), predict them with the final candidate
+    (``predict_final``) and write them (``write_predictions``) to ``out``, by default RUN/predictions.csv."""
+    final = read_final(run)  # first, so an unfinished run says so before any data is read
+    dataset = competition.read_new(Path(data_dir), run.config()["config"])
+    prediction = predict_final(competition, run, final, dataset)
+    return competition.write_predictions(dataset, prediction, Path(out) if out else run.file("predictions.csv"),
+                                         run=run)

@@ -8,8 +8,9 @@ import logging
 import shlex
 from pathlib import Path
 
-from comp.engine import read_final, saved_fold_models, train
+from comp.engine import train
 from comp.errors import CompError
+from comp.fusion import read_final
 from comp.io import (
     DEFAULT_DAILY_SUBMISSIONS,
     DEFAULT_TIME_LIMIT_MINUTES,
@@ -34,6 +35,7 @@ from comp.io import (
     recorded_speed,
     refresh_public_scores,
     resolve_config,
+    saved_fold_models,
     summarize_ledger,
     time_estimate,
     upload_submission,
@@ -51,7 +53,8 @@ from comp.vision.features import POOLINGS, VIEWS
 from comp.vision.heads import HEADS
 
 logger = logging.getLogger("comp")
-TRAIN_FLAGS = ("data", "folds", "trials", "seed", "backbones", "epochs", "time_budget", "storage",
+TRAIN_FLAGS = ("data", "folds", "trials", "seed", "backbones", "epochs", "time_budget", "storage", "task", "metric",
+               "id_column", "label_column",
                "allow_bad_test", "mixed_precision", "xla")
 
 
@@ -143,11 +146,14 @@ def run_demo(args: argparse.Namespace) -> int:
         competition = create_competition(name)
         data_dir = args.out / name
         n = args.n if args.n is not None else competition.demo_size
-        competition.demo(data_dir, n=n, seed=args.seed)
+        if args.task and args.task not in competition.demo_tasks:
+            raise CompError(f"demo --task {args.task}: {name} draws "
+                            f"{', '.join(competition.demo_tasks) or 'one kind of data only'}")
+        competition.demo(data_dir, n=n, seed=args.seed, **({"task": args.task} if args.task else {}))
         print(f"{name}: demo data in {data_dir}")
         if not args.train:
             continue
-        flags = {**competition.demo_flags, "data": str(data_dir)}
+        flags = {**competition.demo_flags, "data": str(data_dir), **({"task": args.task} if args.task else {})}
         config = resolve_config(competition.default_config(), flags=flags)
         config["runs_root"] = str(args.out / "runs")
         config["submissions_root"] = str(args.out / "submissions")

@@ -46,6 +46,11 @@ def add_train_flags(parser: argparse.ArgumentParser) -> None:
                         help="predict unreadable test images instead of stopping")
     parser.add_argument("--mixed-precision", action="store_true", default=None, help="float16 compute on GPUs")
     parser.add_argument("--xla", action="store_true", default=None, help="XLA-compile feature extraction")
+    parser.add_argument("--task", choices=("binary", "multiclass", "multilabel", "regression"),
+                        help="the task type, when the data leaves it ambiguous (images)")
+    parser.add_argument("--metric", help="the metric by name (comp.metrics.list_metrics(); images)")
+    parser.add_argument("--id-column", help="the id column of train.csv (images)")
+    parser.add_argument("--label-column", help="the label column of train.csv (images)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--n", type=int, default=None, help="number of training images")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--train", action="store_true", help="then train, fuse, submit and print a summary table")
+    demo.add_argument("--task", help="the task type to draw, for competitions that draw several (images: multiclass, "
+                                      "multilabel, regression)")
 
     data = verbs.add_parser("data", help="fetch the real data with the kaggle CLI")
     data.add_argument("competition")
@@ -112,7 +119,6 @@ def build_parser() -> argparse.ArgumentParser:
     pushing.add_argument("--push", action="store_true",
                          help="upload with kaggle datasets create/version and kaggle kernels push")
     pushing.add_argument("--dry-run", action="store_true", help="print those kaggle commands instead")
-
 
     report = verbs.add_parser("report", help="write report.html for a run")
     report.add_argument("run", type=Path, metavar="RUN_DIR")

@@ -29,16 +29,6 @@ def params_key(params: dict) -> str:
     return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def saved_fold_models(run, scores: dict, name: str) -> list[Path]:
-    """The ``model`` folders a finished run saved for model ``name`` (as ``FoldRunner.fit_fold`` lays them out:
-    ``fold_cache/<name>/<params key>/fold<k>/model``), in fold order."""
-    root = run.file("fold_cache", name, scores["models"][name]["params_key"])
-    directories = sorted(root.glob("fold*/model"), key=lambda path: int(path.parent.name.removeprefix("fold")))
-    if not directories:
-        raise CompError(f"{root} holds no saved fold model of {name}; was the run trained with this version of comp?")
-    return directories
-
-
 def check_fold_result(result: FoldResult, name: str, fold: int, *, n_valid: int, n_test: int | None) -> None:
     """A CompError naming the model and fold when ``fit_fold`` returned predictions of the wrong kind: not a
     FoldResult, a row count other than the held-out (or test) rows, or numbers that are not finite."""

@@ -11,6 +11,7 @@ import numpy as np
 from comp.fusion._blend import blend, fit_blend_weights
 from comp.fusion._calibration import CLIP_GRID, clip, search_clip
 from comp.fusion._candidate import Candidate
+from comp.fusion._final import FinalCandidate, read_final
 from comp.fusion._fitted import FittedFusion
 from comp.fusion._postprocessing import STEPS, PostProcessing, clipped, postprocessed, postprocessing_steps
 from comp.fusion._stack import LOGIT_MARGIN, logit, stack
@@ -39,5 +40,5 @@ def task_fusion(models: list[Candidate], truth: np.ndarray, fold_of_row: np.ndar
     return fused + processed
 
 
-__all__ = ["CLIP_GRID", "STEPS", "Candidate", "FittedFusion", "LOGIT_MARGIN", "PostProcessing", "blend", "clip", "clipped", "fit_blend_weights",
-           "logit", "majority_vote", "postprocessed", "postprocessing_steps", "search_clip", "stack", "task_fusion"]
+__all__ = ["CLIP_GRID", "STEPS", "Candidate", "FinalCandidate", "FittedFusion", "LOGIT_MARGIN", "PostProcessing", "blend", "clip", "clipped", "fit_blend_weights",
+           "logit", "majority_vote", "postprocessed", "postprocessing_steps", "read_final", "search_clip", "stack", "task_fusion"]

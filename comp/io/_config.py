@@ -111,7 +111,7 @@ def validate_config(layers: list[ConfigLayer], choices: dict[str, Collection[str
         names = value if isinstance(value, list) else [value]
         for name in names:
             if isinstance(name, str) and name not in known:
-                problems.append(f"{where} names unknown {key} {name!r}; known: {_listing(known)}")
+                problems.append(f"{where} names unknown {key.removesuffix('s')} {name!r}; known: {_listing(known)}")
         repeated = sorted({name for name in names if isinstance(name, str) and names.count(name) > 1})
         if repeated:
             problems.append(f"{where} names {', '.join(repeated)} more than once")
@@ -169,7 +169,7 @@ def _flag(key: str) -> str:
     return "--" + key.replace("_", "-")
 
 
-def _listing(names: Collection[str], limit: int = 12) -> str:
+def _listing(names: Collection[str], limit: int = 20) -> str:
     names = sorted(names)
     return ", ".join(names[:limit]) + (f" (+{len(names) - limit} more)" if len(names) > limit else "")
 

@@ -9,8 +9,15 @@ from comp.vision._callbacks import (
     history_floats,
     prune_on_validation_loss,
 )
+from comp.vision._classification import (
+    ImageClassificationCompetition,
+    check_targets_against_folds,
+    submission_format,
+    submission_frame,
+)
 from comp.vision._export import FORMATS, export_run
 from comp.vision.heads import register_custom_layers
 
-__all__ = ["FORMATS", "check_unreadable_test", "drop_unreadable_training_rows", "epoch_logger", "export_run",
+__all__ = ["FORMATS", "ImageClassificationCompetition", "check_targets_against_folds", "submission_format",
+           "submission_frame", "check_unreadable_test", "drop_unreadable_training_rows", "epoch_logger", "export_run",
            "history_floats", "prune_on_validation_loss", "register_custom_layers"]

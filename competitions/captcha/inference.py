@@ -12,10 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from comp._lazy import lazy_import
-from comp.engine import read_final, saved_fold_models
 from comp.errors import CompError
-from comp.fusion import majority_vote
-from comp.io import Run
+from comp.fusion import majority_vote, read_final
+from comp.io import Run, saved_fold_models
 from competitions.captcha.answers import answer_table, write_answers
 from competitions.captcha.images import ImageStore
 from competitions.captcha.reader import numbered_images

@@ -22,10 +22,9 @@ from comp import (
     TrainingContext,
     register_competition,
 )
-from comp.engine import default_cache_dir
 from comp.errors import CompError
 from comp.fusion import majority_vote
-from comp.io import save_submission
+from comp.io import default_cache_dir, save_submission
 from comp.vision import check_unreadable_test, drop_unreadable_training_rows
 from competitions.captcha.answers import answer_table, check_answer_file
 from competitions.captcha.bench import run_benchmark
@@ -72,7 +71,7 @@ class CaptchaCompetition(Competition):
         """The layout of ``data_dir``; for ``generated``, the fixed generated validation set as both train and test
         (``inputs["generated"]`` True: its rows only validate)."""
         if str(data_dir) == GENERATED and not Path(data_dir).is_dir():
-            cache_dir = Path(config.get("cache_dir") or default_cache_dir())
+            cache_dir = default_cache_dir(config)
             directory = generated_validation_set(cache_dir, n=int(config["validation_size"]),
                                                  seed=int(config["validation_seed"]))
             train = read_dataset(directory).train

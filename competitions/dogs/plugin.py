@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 
 from comp import Candidate, CompError, Competition, Dataset, TrainingContext, register_competition
-from comp.fusion import probability_fusion
+from comp.fusion import task_fusion
 from comp.io import save_submission
+from comp.tasks import Task
 from comp.vision.features import FeatureSet, build_feature_sets, prediction_feature_sets
 from comp.vision.heads import FeatureHeadSpec, check_class_counts, pipeline_model
 from competitions.dogs.bench import run_benchmark
@@ -56,6 +57,7 @@ class DogsCompetition(Competition):
     title = "Dogs vs. Cats Redux: Kernels Edition"
     kaggle_slug = "dogs-vs-cats-redux-kernels-edition"
     metric = LOG_LOSS
+    task = Task("binary", ("cat", "dog"))
     demo_flags = {"backbones": ["squeezenet1_1"], "weights": {"squeezenet1_1": "none"}, "trials": 3, "folds": 3}
 
     def read(self, data_dir: Path, config: dict) -> Dataset:
@@ -88,7 +90,7 @@ class DogsCompetition(Competition):
 
     def fuse(self, models: list[Candidate], labels: np.ndarray, fold_of_row: np.ndarray) -> list[Candidate]:
         """Blend, stack and searched clips, with each clipped candidate's score at the seed's fixed clip beside."""
-        return probability_fusion(models, labels, fold_of_row, self.metric, reference_clip=SEED_CLIP_MARGIN)
+        return task_fusion(models, labels, fold_of_row, self.metric, self.task, reference_clip=SEED_CLIP_MARGIN)
 
     def write_submission(self, dataset: Dataset, test_prediction: np.ndarray, *, run,
                          submissions_root: Path) -> tuple[Path, Path]:

@@ -18,8 +18,8 @@ import pandas as pd
 from comp.errors import CompError
 from comp.metrics import get_metric
 from comp.tasks import Task
+from comp.vision.features import image_files
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
 ID_COLUMNS = ("id", "image_id", "image", "image_name", "filename", "file", "name", "id_code")
 REGRESSION_METRICS = ("rmse", "mae", "qwk")
 LAYOUT = ("expected DIR/train/<class>/*.jpg, or DIR/train.csv with DIR/train/<id>.<jpg|png|tif>, and DIR/test/*; "
@@ -39,20 +39,6 @@ class ImagesLayout:
     probability_columns: bool  # one probability column per class (else one label column)
     explanation: str  # one line: the task, the metric and what in the files decided them
     sample_submission: pd.DataFrame | None
-
-
-def image_files(directory: Path) -> dict[str, Path]:
-    """Image file stem -> path in ``directory`` (any case of the usual suffixes); dangling links are left out."""
-    if not directory.is_dir():
-        return {}
-    images = {}
-    for path in sorted(directory.iterdir()):
-        if path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".") and path.is_file():
-            if path.stem in images:
-                raise CompError(f"two images share the id {path.stem!r}: {images[path.stem].name} and {path.name} "
-                                f"in {directory}; ids must be unique")
-            images[path.stem] = path
-    return images
 
 
 def id_column(frame: pd.DataFrame, where: Path, override: str | None) -> str:

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from comp.engine import read_final, saved_fold_models
 from comp.errors import CompError
-from comp.io import Run
+from comp.fusion import read_final
+from comp.io import Run, saved_fold_models
 from competitions.pathology.reader import image_files
 from competitions.pathology.recipes import (
     final_network,

@@ -7,7 +7,7 @@ same geometry.
 from __future__ import annotations
 
 from comp import Recipe
-from comp.engine import FinalCandidate
+from comp.fusion import FinalCandidate
 from competitions.pathology.slides import Geometry, Slides
 from competitions.pathology.spec import SegmentationSpec
 

@@ -12,9 +12,9 @@ import cv2
 import numpy as np
 
 from comp.contract import Section
-from comp.engine import read_final, saved_fold_models
 from comp.errors import CompError
-from comp.io import Run
+from comp.fusion import read_final
+from comp.io import Run, saved_fold_models
 from comp.report import evenly_spaced_rows, page, plots
 from competitions.pathology.masks import (
     read_mask,

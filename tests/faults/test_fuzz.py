@@ -7,9 +7,8 @@ import pandas as pd
 import pytest
 
 from comp import CompError
-from comp.vision.backbones import resolve_weights
-from comp.vision.features import extract, ExtractionOptions, FeatureRequest
-from comp.vision.backbones import get_backbone
+from comp.vision.backbones import get_backbone, resolve_weights
+from comp.vision.features import ExtractionOptions, FeatureRequest, extract
 from competitions.dogs.reader import read_dataset
 from tests.conftest import SHARED
 
@@ -20,8 +19,9 @@ def real_images(limit=20):
     folder = SHARED / "data" / "dogs-vs-cats" / "train"
     if folder.is_dir():
         return sorted(folder.glob("*.jpg"))[:limit]
-    from competitions.dogs.demo import write_demo
     import tempfile
+
+    from competitions.dogs.demo import write_demo
 
     return sorted((write_demo(tempfile.mkdtemp(), n=20, seed=0) / "train").glob("*.jpg"))
 

@@ -29,9 +29,10 @@ from comp.vision.features._feature_sets import (
     prediction_feature_sets,
     stack_columns,
 )
+from comp.vision.features._files import IMAGE_SUFFIXES, image_files
 
-__all__ = ["CACHE_FORMAT", "POOLINGS", "VIEWS", "Extraction", "ExtractionOptions", "FeatureCache", "FeatureRequest",
-           "FeatureSet", "MEAN_FEATURES", "build_extractor", "build_feature_sets", "cache_key", "content_digests", "decoded_images",
-           "distribution_strategy", "extract", "extraction_options", "feature_requests", "feature_set_layout",
-           "fill_unreadable", "forward_function", "precision_policy", "prediction_feature_sets",
-           "stack_columns"]
+__all__ = ["build_extractor", "build_feature_sets", "CACHE_FORMAT", "cache_key", "content_digests", "decoded_images",
+           "distribution_strategy", "extract", "Extraction", "extraction_options", "ExtractionOptions",
+           "feature_requests", "feature_set_layout", "FeatureCache", "FeatureRequest", "FeatureSet",
+           "fill_unreadable", "forward_function", "image_files", "IMAGE_SUFFIXES", "MEAN_FEATURES", "POOLINGS",
+           "precision_policy", "prediction_feature_sets", "stack_columns", "VIEWS"]

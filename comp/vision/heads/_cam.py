@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from comp.engine import read_final
+from comp.fusion import read_final
 from comp.io import Run
 from comp.vision.features import decoded_images, feature_requests, feature_set_layout
 from comp.vision.heads._head_specs import HEADS

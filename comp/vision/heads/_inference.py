@@ -3,8 +3,7 @@ predict`` loads them through the spec: ``FeatureHeadSpec.load_model``)."""
 
 from __future__ import annotations
 
-from comp.engine import saved_fold_models
-from comp.io import Run
+from comp.io import Run, saved_fold_models
 from comp.vision.heads._head_specs import HEADS
 
 

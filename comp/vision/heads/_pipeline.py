@@ -7,9 +7,8 @@ import re
 import numpy as np
 
 from comp._lazy import lazy_import
-from comp.engine import read_final
 from comp.errors import CompError
-from comp.fusion import FittedFusion
+from comp.fusion import FittedFusion, read_final
 from comp.io import Run
 from comp.vision.features import feature_requests, feature_set_layout
 from comp.vision.heads._inference import load_fold_heads

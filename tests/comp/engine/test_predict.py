@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from comp.engine import predict_final, read_final, train
+from comp.contract import predict_final
+from comp.engine import train
 from comp.errors import CompError
+from comp.fusion import read_final
 from comp.io import Run, resolve_config
 from tests.conftest import TOY_PLUGIN_SOURCE, run_comp
 

@@ -10,10 +10,8 @@ import numpy as np
 import optuna
 import pytest
 
-from comp.io import resolve_config
-from comp.io import Run
-from comp.engine import train
-from comp.engine import open_storage, open_study, tune
+from comp.engine import open_storage, open_study, train, tune
+from comp.io import Run, resolve_config
 from tests.conftest import TOY_PLUGIN_SOURCE, run_comp
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from comp import CompError
-from comp.io import atomic_path, Run, write_json, write_text
+from comp.io import Run, atomic_path, write_json, write_text
 
 
 def test_an_exception_inside_a_write_leaves_the_old_file(tmp_path):

@@ -5,8 +5,15 @@ from collections import Counter
 
 import pytest
 
-from competitions.captcha.expressions import (ALPHABET, DIGITS, OPERATORS, ExpressionError, evaluate,
-                                              random_expression, value_or_none)
+from competitions.captcha.expressions import (
+    ALPHABET,
+    DIGITS,
+    OPERATORS,
+    ExpressionError,
+    evaluate,
+    random_expression,
+    value_or_none,
+)
 
 
 def template_of(expression: str) -> str:

@@ -5,8 +5,17 @@ import pytest
 
 from competitions.captcha.generator import Renderer, stream_random
 from competitions.captcha.images import to_array
-from competitions.captcha.model import (N_CLASSES, TIME_STEPS, ScheduleAndDeadline, build_crnn, compile_crnn, decode,
-                                        encode_labels, learning_rate_at, predict_expressions)
+from competitions.captcha.model import (
+    N_CLASSES,
+    TIME_STEPS,
+    ScheduleAndDeadline,
+    build_crnn,
+    compile_crnn,
+    decode,
+    encode_labels,
+    learning_rate_at,
+    predict_expressions,
+)
 from competitions.captcha.spec import LEAN_CRNN, SEED_CRNN, architecture
 
 

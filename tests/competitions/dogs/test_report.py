@@ -70,8 +70,8 @@ def test_keras_and_tflite_exports_reproduce_the_runs_predictions(dogs_demo_run, 
     import keras
     import tensorflow as tf
 
-    from comp.vision import export_run, register_custom_layers
     from comp.io import Run
+    from comp.vision import export_run, register_custom_layers
 
     images, expected = sample_images
     run = Run.open(dogs_demo_run)

@@ -45,6 +45,16 @@ def test_every_task_type_trains_end_to_end_from_generated_data(tmp_path, cache_e
         assert set(" ".join(submission["tags"]).split()) <= {"circle", "cross", "square", "triangle"}
     else:
         assert np.isfinite(submission["radius"].astype(float)).all()
+    predicted = run_comp("predict", "images", "--run", str(run), "--data", str(tmp_path / "images"), "--out",
+                         str(tmp_path / "predicted.csv"), env=cache_env)
+    assert predicted.returncode == 0, predicted.stderr[-3000:]
+    again = pd.read_csv(tmp_path / "predicted.csv", dtype=str, keep_default_na=False).set_index("id")
+    own = submission.set_index("id").loc[again.index]  # comp predict lists the test folder in file order
+    assert list(again.columns) == list(own.columns)
+    if task == "multilabel":
+        assert again["tags"].tolist() == own["tags"].tolist()
+    else:
+        assert np.allclose(again.astype(float).to_numpy(), own.astype(float).to_numpy(), atol=1e-6)
     report = (run / "report.html").read_text()
     expected = {"multiclass": "Confusion matrix", "multilabel": "Per-label scores", "regression": "Predicted against"}
     assert expected[task] in report and "most confidently wrong" in report

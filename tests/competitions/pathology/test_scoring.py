@@ -5,9 +5,17 @@ import numpy as np
 import pytest
 
 from comp.errors import CompError
-from competitions.pathology.scoring import (BINS, best_threshold, f1_by_threshold, pixel_f1, pixel_f1_of_masks,
-                                            probability_histogram, remap_histograms, remap_probabilities,
-                                            score_mask_folders)
+from competitions.pathology.scoring import (
+    BINS,
+    best_threshold,
+    f1_by_threshold,
+    pixel_f1,
+    pixel_f1_of_masks,
+    probability_histogram,
+    remap_histograms,
+    remap_probabilities,
+    score_mask_folders,
+)
 
 TRUTH = np.array([[1, 1, 0, 0],
                   [0, 1, 0, 0]])

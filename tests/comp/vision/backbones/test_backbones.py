@@ -9,9 +9,8 @@ import h5py
 import numpy as np
 import pytest
 
-from comp.vision.backbones import BackboneSpec, resolve_weights, ResolvedWeights
 from comp.errors import CompError
-from comp.vision.backbones import get_backbone, list_backbones
+from comp.vision.backbones import BackboneSpec, ResolvedWeights, get_backbone, list_backbones, resolve_weights
 
 SHARED = Path(__file__).resolve().parents[4].parent / "shared"
 SQUEEZENET_WEIGHTS = SHARED / "weights" / "squeezenet_v1.1_imagenet_notop.h5"

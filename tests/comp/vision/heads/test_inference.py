@@ -5,7 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
-from comp.engine import predict_final, read_final
+from comp.contract import predict_final
+from comp.fusion import read_final
 from comp.vision.features import extract, feature_requests, stack_columns
 from comp.vision.heads import load_fold_heads
 from competitions.dogs import DogsCompetition

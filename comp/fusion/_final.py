@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from comp.errors import CompError
-from comp.fusion import STEPS, FittedFusion
+from comp.fusion._fitted import FittedFusion
+from comp.fusion._postprocessing import STEPS
 from comp.io import Run
 
 FUSED_FROM = ("members", "weights", "coefficients")  # where a fusion's details name the models it is made of
