@@ -16,7 +16,7 @@ from comp.engine._fold_runner import FoldRunner, params_key
 from comp.engine._tuning import open_storage, open_study, tune
 from comp.errors import CompError
 from comp.fusion import Candidate
-from comp.io import Run
+from comp.io import Run, default_cache_dir
 
 logger = logging.getLogger("comp.train")
 
@@ -32,11 +32,6 @@ def seed_everything(seed: int) -> None:
     os.environ["TF_DETERMINISTIC_OPS"] = "1"
     if "tensorflow" in sys.modules:
         sys.modules["tensorflow"].config.experimental.enable_op_determinism()
-
-
-def default_cache_dir() -> Path:
-    """Where extracted features live across runs: ``$COMP_CACHE_DIR`` or ``~/.cache/comp``."""
-    return Path(os.environ.get("COMP_CACHE_DIR") or Path.home() / ".cache" / "comp")
 
 
 def load_or_make_folds(run: Run, competition: Competition, dataset, config: dict) -> np.ndarray:
@@ -60,8 +55,10 @@ def train(competition: Competition, config: dict, *, run: Run) -> dict:
     seed_everything(seed)
     data_dir = Path(config["data"])
     dataset = competition.read(data_dir, config)
+    if dataset.task is not None:  # the default fuse and the report follow the task the data declares
+        competition.task = dataset.task
     context = TrainingContext(dataset=dataset, config=config, run=run,
-                              cache_dir=Path(config.get("cache_dir") or default_cache_dir()))
+                              cache_dir=default_cache_dir(config))
     specs = competition.models(context)  # may drop training rows whose images cannot be decoded
     if dataset.dropped:
         logger.warning("dropped %d unreadable training file(s): %s", len(dataset.dropped), ", ".join(dataset.dropped))
