@@ -4,6 +4,7 @@ JSON floats, and the policy for images that cannot be decoded."""
 from __future__ import annotations
 
 import logging
+import os
 
 import numpy as np
 
@@ -60,13 +61,30 @@ def drop_unreadable_training_rows(dataset: Dataset, bad_paths: list[str]) -> np.
     return keep
 
 
+def path_listing(paths: list[str], limit: int = 160) -> str:
+    """Files for a one-line message: their paths when that is short, else ``a.jpg, b.jpg in DIR/`` when they share a
+    folder, each cut to about ``limit`` characters with the count of the files left out."""
+    paths = [str(path) for path in paths]
+    folders = {os.path.dirname(path) for path in paths}
+    names, suffix = (paths, "") if len(", ".join(paths)) <= limit or len(folders) > 1 else \
+        ([os.path.basename(path) for path in paths], f" in {folders.pop()}/")
+    shown = []
+    for name in names:
+        if shown and len(", ".join([*shown, name])) > limit:
+            break
+        shown.append(name)
+    more = f" (+{len(names) - len(shown)} more)" if len(shown) < len(names) else ""
+    return ", ".join(shown) + more + suffix
+
+
 def check_unreadable_test(bad_paths: list[str], config: dict, *, remedy: str) -> None:
     """Stop on undecodable test images unless --allow-bad-test, which does ``remedy`` (e.g. "predict them from the
     mean features"); list them either way."""
     if not bad_paths:
         return
-    listing = ", ".join(map(str, bad_paths))
+    listing = path_listing(bad_paths)
     if not config.get("allow_bad_test"):
         raise CompError(f"{len(bad_paths)} test image(s) cannot be decoded: {listing} "
                         f"(fix them, or pass --allow-bad-test to {remedy})")
-    logger.warning("%d unreadable test image(s) (--allow-bad-test: %s): %s", len(bad_paths), remedy, listing)
+    logger.warning("%d unreadable test image(s) (--allow-bad-test: %s): %s", len(bad_paths), remedy,
+                   ", ".join(map(str, bad_paths)))  # the log names every one

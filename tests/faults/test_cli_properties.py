@@ -111,6 +111,7 @@ flag_values = st.fixed_dictionaries({}, optional={
 })
 
 
+@pytest.mark.slow  # about 30 s for the ci profile's six examples (one of them trains)
 @settings(settings.get_profile(PROFILE))
 @given(layout=layouts, config=configs, flags=flag_values)
 def test_train_succeeds_or_exits_2_with_one_error_line_and_no_traceback(shared_cache, layout, config, flags):

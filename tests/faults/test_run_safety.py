@@ -27,6 +27,7 @@ def test_predict_with_a_run_of_another_competition_names_both(tmp_path, run_of, 
     assert f"{run} is a run of {run_of}, not of {asked}" in line
 
 
+@pytest.mark.slow  # predicts twice with the trained demo run
 def test_predict_never_replaces_an_existing_file_unless_told_to(tmp_path, dogs_demo_run):
     data = dogs_demo_run.parent / "data"
     out = tmp_path / "predictions.csv"
@@ -72,6 +73,7 @@ def test_resume_refuses_a_run_whose_config_was_edited_and_writes_nothing(tmp_pat
     assert {path: path.read_bytes() for path in run_dir.rglob("*") if path.is_file()} == before
 
 
+@pytest.mark.slow  # the resumed run refits its models from the fold cache
 def test_resume_may_still_change_the_allowed_overrides(tmp_path, dogs_demo_run):
     run_dir = tmp_path / "run"
     shutil.copytree(dogs_demo_run, run_dir)

@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from competitions.captcha.demo import write_demo as write_captcha_demo
 from competitions.dogs.demo import write_demo
 from tests.conftest import run_comp
@@ -21,6 +23,7 @@ def test_a_ten_thousand_character_label_line_is_echoed_in_an_error_line_of_at_mo
     assert len(line) <= 300 and "labels.txt line 2" in line and "more characters" in line, line
 
 
+@pytest.mark.slow  # a real (tiny) training, about 30 s
 def test_tensorflow_native_log_lines_reach_neither_the_terminal_nor_the_log(tmp_path, cache_env):
     data = write_demo(tmp_path / "dogs", n=8, seed=0)
     (tmp_path / "tiny.toml").write_text(QUICK_CONFIG)
