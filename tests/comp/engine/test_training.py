@@ -126,7 +126,7 @@ def test_two_workers_on_one_storage_add_trials_to_one_study(tmp_path, toy_plugin
 
 def test_time_budget_ends_tuning_early_and_keeps_the_best_trial(tmp_path, toy_competition, toy_data):
     config = toy_config(tmp_path, toy_data, trials=100_000, time_budget=0.2)  # 12 s for two models: room for a
-    # few trials even on a loaded machine (a toy trial takes 0.2-0.6 s here; 3 s left only one under load)
+    # few trials even on a loaded machine (3 s left room for one trial only at a load average of 8 on 2 cores)
     run = Run.create(tmp_path / "runs", "toy")
     started = time.perf_counter()
     scores = train(toy_competition, config, run=run)
