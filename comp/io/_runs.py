@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import errno
 import io
 import json
 import logging
@@ -180,6 +181,8 @@ class Run:
                 holder = "another process"
             raise CompError(f"{self.path} is in use by {holder}; wait for it to finish") from None
         except OSError as error:
+            if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                return  # a run no process may write (a read-only copy, e.g. a Kaggle dataset) needs no writer's lock
             raise CompError(f"cannot lock the run {self.path}: {error.strerror or error}") from error
         self._lock = lock
         write_json(self.file(OWNER_FILE), {"pid": os.getpid(), "host": socket.gethostname(),

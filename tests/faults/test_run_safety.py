@@ -1,12 +1,14 @@
 """Nothing a run holds is lost or mixed up: predict never overwrites, one writer per run, a resume only of the config
 that made the run, and a run of one competition is never read as another's."""
 
+import errno
 import json
 import os
 import shutil
 import socket
 
 import pytest
+from filelock import FileLock
 
 from comp.io import Run
 from tests.conftest import run_comp
@@ -81,3 +83,16 @@ def test_resume_may_still_change_the_allowed_overrides(tmp_path, dogs_demo_run):
                        env={"COMP_CACHE_DIR": str(dogs_demo_run.parent / "cache")})
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads((run_dir / "config.json").read_text())["config"]["time_budget"] == 5
+
+
+def test_a_run_on_a_read_only_disk_needs_no_lock_to_be_read(tmp_path, monkeypatch):
+    run_dir = fake_run(tmp_path / "run", "dogs")
+
+    def read_only_disk(self, *args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(FileLock, "acquire", read_only_disk)  # a bundled run on a Kaggle dataset, say
+    run = Run.open(run_dir, "dogs")
+    run.lock()
+    run.unlock()
+    assert sorted(path.name for path in run_dir.iterdir()) == ["config.json"]
