@@ -1,7 +1,15 @@
-"""Fixtures for the fault tests: a small generated dogs dataset, a fast training config, the one-line error."""
+"""Fixtures for the fault tests: a small generated dogs dataset, a fast training config, the one-line error, the
+command run in-process."""
+
+import contextlib
+import io
+import os
+from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 
+from comp.cli import main
 from competitions.dogs.demo import write_demo
 
 FAST_CONFIG = """\
@@ -27,6 +35,16 @@ folds = 2
 [weights]
 squeezenet1_1 = "none"
 """  # the least a dogs run can train: one backbone with random weights, one head, no tuning, two folds
+
+
+def comp_in_process(*args: str, env: dict | None = None) -> SimpleNamespace:
+    """``comp ARGS`` through ``comp.cli.main`` in this process (no interpreter start-up, for checks that refuse
+    before any work): ``returncode``, ``stdout`` and ``stderr`` as a finished subprocess has them."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with mock.patch.dict(os.environ, env or {}), contextlib.redirect_stdout(stdout), \
+            contextlib.redirect_stderr(stderr):
+        status = main(list(args))
+    return SimpleNamespace(returncode=status, stdout=stdout.getvalue(), stderr=stderr.getvalue())
 
 
 def one_line_error(result):

@@ -6,12 +6,9 @@ odd sample submissions) and random flag and config values. CI runs the short, de
 fuzz`` runs the long ``fuzz`` one (``COMP_FUZZ_PROFILE=fuzz``).
 """
 
-import contextlib
-import io
 import os
 import tempfile
 from pathlib import Path
-from unittest import mock
 
 import cv2
 import numpy as np
@@ -19,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from comp.cli import main
+from tests.faults.conftest import comp_in_process
 
 settings.register_profile("ci", max_examples=6, deadline=None, derandomize=True, database=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -122,17 +119,15 @@ def test_train_succeeds_or_exits_2_with_one_error_line_and_no_traceback(shared_c
         (root / "config.toml").write_text(f'folds = 2\n{settings_text}[weights]\nsqueezenet1_1 = "none"\n')
         argv = ["train", "dogs", "--data", str(data), "--config", str(root / "config.toml"), "--out",
                 str(root / "run"), *(text for flag, value in flags.items() for text in (flag, str(value)))]
-        stderr = io.StringIO()
-        with mock.patch.dict(os.environ, {"COMP_CACHE_DIR": shared_cache}), contextlib.redirect_stderr(stderr), \
-                contextlib.redirect_stdout(io.StringIO()):
-            status = main(argv)
-        lines = [line for line in stderr.getvalue().splitlines() if line.strip()]
+        result = comp_in_process(*argv, env={"COMP_CACHE_DIR": shared_cache})
+        status, stderr = result.returncode, result.stderr
+        lines = [line for line in stderr.splitlines() if line.strip()]
         errors = [line for line in lines if line.startswith("comp: error: ")]
         event("trained" if status == 0 else "refused: " + (errors[0][13:40] if errors else "?"))
         if status == 0:
-            assert (root / "run" / "submission.csv").is_file() and not errors, stderr.getvalue()
+            assert (root / "run" / "submission.csv").is_file() and not errors, stderr
         else:
-            assert status == 2 and len(errors) == 1 and lines[-1] == errors[0], (argv, stderr.getvalue())
-            assert len(errors[0]) <= 300 and "Traceback" not in stderr.getvalue(), errors[0]
+            assert status == 2 and len(errors) == 1 and lines[-1] == errors[0], (argv, stderr)
+            assert len(errors[0]) <= 300 and "Traceback" not in stderr, errors[0]
             if not (root / "run" / "scores.json").exists():
                 assert not (root / "run").exists(), f"stub run left by: {errors[0]}"

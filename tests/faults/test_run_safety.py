@@ -12,7 +12,7 @@ from filelock import FileLock
 
 from comp.io import Run
 from tests.conftest import run_comp
-from tests.faults.conftest import one_line_error
+from tests.faults.conftest import comp_in_process, one_line_error
 
 
 def fake_run(path, competition):
@@ -25,7 +25,7 @@ def fake_run(path, competition):
 @pytest.mark.parametrize("run_of, asked", [("dogs", "captcha"), ("captcha", "dogs")])
 def test_predict_with_a_run_of_another_competition_names_both(tmp_path, run_of, asked):
     run = fake_run(tmp_path / "run", run_of)
-    line = one_line_error(run_comp("predict", asked, "--run", str(run), "--data", str(tmp_path)))
+    line = one_line_error(comp_in_process("predict", asked, "--run", str(run), "--data", str(tmp_path)))
     assert f"{run} is a run of {run_of}, not of {asked}" in line
 
 
@@ -46,8 +46,8 @@ def test_predict_never_replaces_an_existing_file_unless_told_to(tmp_path, dogs_d
 def test_predict_never_writes_over_a_runs_submission_even_with_overwrite(tmp_path):
     run = fake_run(tmp_path / "run", "dogs")
     (run / "submission.csv").write_text("id,label\n1,0.25\n")
-    line = one_line_error(run_comp("predict", "dogs", "--run", str(run), "--data", str(tmp_path),
-                                   "--out", str(run / "submission.csv"), "--overwrite"))
+    line = one_line_error(comp_in_process("predict", "dogs", "--run", str(run), "--data", str(tmp_path),
+                                          "--out", str(run / "submission.csv"), "--overwrite"))
     assert "submission" in line and (run / "submission.csv").read_text() == "id,label\n1,0.25\n"
 
 
@@ -70,7 +70,7 @@ def test_resume_refuses_a_run_whose_config_was_edited_and_writes_nothing(tmp_pat
     saved["config"]["backbones"] = ["resnet50"]
     (run_dir / "config.json").write_text(json.dumps(saved))
     before = {path: path.read_bytes() for path in run_dir.rglob("*") if path.is_file()}
-    line = one_line_error(run_comp("train", "dogs", "--resume", str(run_dir), "--trials", "3"))
+    line = one_line_error(comp_in_process("train", "dogs", "--resume", str(run_dir), "--trials", "3"))
     assert str(run_dir / "config.json") in line and "edited" in line and "--trials" in line
     assert {path: path.read_bytes() for path in run_dir.rglob("*") if path.is_file()} == before
 

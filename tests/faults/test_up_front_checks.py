@@ -13,8 +13,7 @@ from competitions.dogs.reader import read_dataset
 from competitions.pathology.demo import write_demo as write_pathology_demo
 from competitions.pathology.slides import Slides
 from competitions.pathology.svg import polygons_svg
-from tests.conftest import run_comp
-from tests.faults.conftest import QUICK_CONFIG, one_line_error
+from tests.faults.conftest import QUICK_CONFIG, comp_in_process, one_line_error
 
 
 def with_setting(line: str) -> str:
@@ -28,8 +27,9 @@ def with_setting(line: str) -> str:
 def refused(tmp_path, data, *flags, config=QUICK_CONFIG, env=None):
     """The one error line of ``comp train dogs`` on ``data``; the run directory it was to write must not exist."""
     (tmp_path / "quick.toml").write_text(config)
-    result = run_comp("train", "dogs", "--data", str(data), "--config", str(tmp_path / "quick.toml"), *flags,
-                      "--out", str(tmp_path / "run"), env={"COMP_CACHE_DIR": str(tmp_path / "cache"), **(env or {})})
+    result = comp_in_process("train", "dogs", "--data", str(data), "--config", str(tmp_path / "quick.toml"), *flags,
+                             "--out", str(tmp_path / "run"), env={"COMP_CACHE_DIR": str(tmp_path / "cache"),
+                                                                  **(env or {})})
     line = one_line_error(result)
     assert not (tmp_path / "run").exists(), f"a stub run directory was left: {line}"
     return line
@@ -96,9 +96,9 @@ def test_missing_fcn8s_encoder_weights_stop_pathology_before_the_first_fit(tmp_p
     config = ('folds = 2\nmodels = ["unet", "fcn8s"]\n[unet]\ntile = 32\nwidths = "4-8"\nepochs = 1\n'
               'steps_per_epoch = 1\n')
     (tmp_path / "tiny.toml").write_text(config)
-    result = run_comp("train", "pathology", "--data", str(data), "--config", str(tmp_path / "tiny.toml"),
-                      "--out", str(tmp_path / "run"), cwd=tmp_path,
-                      env={"KERAS_HOME": str(tmp_path / "keras"), "COMP_WEIGHTS_DIR": str(tmp_path / "none")})
+    result = comp_in_process("train", "pathology", "--data", str(data), "--config", str(tmp_path / "tiny.toml"),
+                             "--out", str(tmp_path / "run"),
+                             env={"KERAS_HOME": str(tmp_path / "keras"), "COMP_WEIGHTS_DIR": str(tmp_path / "none")})
     line = one_line_error(result)
     assert "squeezenet_v1.1_imagenet_notop.h5" in line and "--weights squeezenet1_1=PATH" in line
     assert not (tmp_path / "run").exists()  # no U-Net fold was trained first
