@@ -6,6 +6,7 @@ import pytest
 
 from comp import CompError
 from comp.io import Run
+from comp.registry import list_competitions
 from competitions.captcha.demo import write_demo as write_captcha_demo
 from competitions.dogs.plugin import DogsCompetition
 from competitions.dogs.reader import read_dataset
@@ -96,7 +97,7 @@ def test_unknown_backbone_lists_the_valid_ones(tmp_path, dogs_data):
 
 
 @pytest.mark.parametrize("arguments, expected", [
-    (["train", "dogz", "--data", "."], ["unknown competition 'dogz'", "captcha, dogs, pathology"]),
+    (["train", "dogz", "--data", "."], ["unknown competition 'dogz'", ", ".join(list_competitions())]),
     (["train", "dogs", "--data", ".", "--fold", "3"], ["unrecognized arguments: --fold", "--folds", "--trials"]),
 ])
 def test_unknown_competition_or_flag_lists_the_valid_choices(arguments, expected):
