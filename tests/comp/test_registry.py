@@ -40,4 +40,4 @@ def test_unknown_competition_on_the_command_line_exits_2_with_one_line():
     result = run_comp("train", "nope", "--data", ".")
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
-    assert "unknown competition 'nope'; known: captcha, dogs, pathology" in result.stderr
+    assert "unknown competition 'nope'; known: captcha, dogs, images, pathology" in result.stderr
