@@ -53,5 +53,6 @@ def test_unreadable_slide_or_orphan_outline_is_named(tmp_path, damage):
         culprit = data / "train" / "labels" / "train_99.svg"
         culprit.write_text("<svg/>")
     with pytest.raises(CompError) as error:
-        PathologyCompetition().read(data, {})
+        competition = PathologyCompetition()  # the U-Net alone: no encoder weights to resolve first
+        competition.read(data, {**competition.default_config(), "models": ["unet"]})
     assert str(culprit) in str(error.value) and "\n" not in str(error.value)
