@@ -60,7 +60,7 @@ def postgresql_server():
     subprocess.run([*as_owner, str(binaries / "initdb"), "-D", str(data), "-U", "comp", "--auth=trust", "-E", "UTF8",
                     "--no-sync"], check=True, capture_output=True)
     subprocess.run([*as_owner, str(binaries / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-w",
-                    "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50",
+                    "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300",
                     "start"], check=True, capture_output=True)
     try:
         yield f"postgresql://comp@127.0.0.1:{port}"
