@@ -90,6 +90,9 @@ def train(competition: Competition, config: dict, *, run: Run) -> dict:
         else:
             params, n_trials, study_name = spec.default_params(), 0, None
         result = runner.cross_validate(spec, params)
+        if dataset.task is not None:  # every model of a task predicts in the task's shape (columns too)
+            dataset.task.check_prediction(result.oof, len(labels), f"{spec.name} OOF")
+            dataset.task.check_prediction(result.test, len(dataset.test), f"{spec.name} test")
         run.save_predictions(spec.name, result.oof, result.test)
         models.append(Candidate(spec.name, result.oof, result.test, result.score, result.fold_scores))
         scores["models"][spec.name] = {"score": result.score, "fold_scores": result.fold_scores, "params": params,

@@ -45,3 +45,29 @@ def test_unknown_kinds_and_inconsistent_classes_are_refused():
         Task("multiclass", ("a", "a"))
     with pytest.raises(CompError, match="at least 2"):
         Task("multiclass", ("a",))
+
+
+def test_training_refuses_a_model_whose_predictions_lack_the_tasks_columns(tmp_path, toy_competition):
+    """A multiclass competition whose model returns one column per row is stopped with the model named."""
+    from comp.engine import train
+    from comp.io import Run, resolve_config
+
+    data = toy_competition.demo(tmp_path / "data", n=60, seed=1)
+    toy_competition.task = None
+    original_read = type(toy_competition).read
+
+    def read_as_multiclass(self, data_dir, config):
+        dataset = original_read(self, data_dir, config)
+        dataset.task = Task("multiclass", ("a", "b"))
+        dataset.targets = dataset.labels
+        return dataset
+
+    type(toy_competition).read = read_as_multiclass
+    try:
+        config = resolve_config({}, flags={"data": str(data), "folds": 3, "trials": 0, "seed": 0,
+                                           "runs_root": str(tmp_path / "runs"),
+                                           "submissions_root": str(tmp_path / "submissions")})
+        with pytest.raises(CompError, match=r"OOF: prediction of shape \(60,\), the multiclass task needs \(60, 2\)"):
+            train(toy_competition, config, run=Run.create(tmp_path / "runs", "toy"))
+    finally:
+        type(toy_competition).read = original_read
