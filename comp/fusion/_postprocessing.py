@@ -134,11 +134,18 @@ def postprocessing_steps(task: Task, metric: Metric) -> list[PostProcessing]:
     return []
 
 
+def prediction_array(predictions: np.ndarray) -> np.ndarray:
+    """A float copy of ``predictions``; an object array (one item per row, e.g. each image's probability map at its
+    own size) is copied as it is, so a step can post-process rows that are not numbers."""
+    predictions = np.asarray(predictions)
+    return predictions.copy() if predictions.dtype == object else predictions.astype(float)
+
+
 def postprocessed(candidate: Candidate, truth: np.ndarray, fold_of_row: np.ndarray, metric: Metric,
                   step: PostProcessing) -> Candidate:
     """``candidate`` with ``step`` fitted out of fold (see the module docstring); its details keep the parameters
     fitted on all OOF rows (applied to the test prediction) and each fold's."""
-    oof = np.array(candidate.oof, dtype=float)
+    oof = prediction_array(candidate.oof)
     fold_params = []
     for fold in range(fold_of_row.max() + 1):
         fit_rows, held_out = fold_indices(fold_of_row, fold)
@@ -149,7 +156,7 @@ def postprocessed(candidate: Candidate, truth: np.ndarray, fold_of_row: np.ndarr
     return Candidate(
         name=f"{candidate.name}+{step.name}",
         oof=oof,
-        test=step.apply(np.asarray(candidate.test, dtype=float), params),
+        test=step.apply(prediction_array(candidate.test), params),
         score=metric(truth, oof),
         fold_scores=metric.by_fold(truth, oof, fold_of_row),
         details={**candidate.details, **params, "postprocessing": step.name, "fold_params": fold_params,

@@ -10,6 +10,7 @@ against the truth masks of the same names (e.g. a run's ``masks/`` against ``tes
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -26,14 +27,35 @@ def f1_from_counts(true_positive: float, false_positive: float, false_negative: 
     return 1.0 if denominator == 0 else float(2 * true_positive / denominator)
 
 
-def pixel_f1_of_masks(truth: np.ndarray, predicted: np.ndarray) -> float:
-    """Pixel F1 of binary masks (any shape; non-zero is positive)."""
+def mask_counts(truth: np.ndarray, predicted: np.ndarray) -> tuple[int, int, int]:
+    """(true positive, false positive, false negative) pixels of binary masks (any shape; non-zero is positive)."""
     truth, predicted = np.asarray(truth) > 0, np.asarray(predicted) > 0
     if truth.shape != predicted.shape:
         raise ValueError(f"mask shapes differ: truth {truth.shape}, prediction {predicted.shape}")
     true_positive = np.count_nonzero(truth & predicted)
-    return f1_from_counts(true_positive, np.count_nonzero(predicted) - true_positive,
-                          np.count_nonzero(truth) - true_positive)
+    return true_positive, np.count_nonzero(predicted) - true_positive, np.count_nonzero(truth) - true_positive
+
+
+def pixel_f1_of_masks(truth: np.ndarray, predicted: np.ndarray) -> float:
+    """Pixel F1 of binary masks (any shape; non-zero is positive)."""
+    return f1_from_counts(*mask_counts(truth, predicted))
+
+
+def paired_images(truths: Sequence[np.ndarray], predictions: Sequence[np.ndarray]
+                  ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (truth, prediction) pairs of a set of images given as two equally long sequences (each image its own
+    size)."""
+    if len(truths) != len(predictions):
+        raise ValueError(f"{len(truths)} truth images but {len(predictions)} predictions")
+    return list(zip(truths, predictions))
+
+
+def pixel_f1_of_mask_sets(truths: Sequence[np.ndarray], predictions: Sequence[np.ndarray]) -> float:
+    """Pixel F1 over all pixels of a set of images: (H, W) truth and predicted masks paired by position."""
+    counts = np.zeros(3, dtype=np.int64)
+    for truth, predicted in paired_images(truths, predictions):
+        counts += mask_counts(truth, predicted)
+    return f1_from_counts(*counts)
 
 
 def probability_histogram(probabilities: np.ndarray, truth: np.ndarray) -> np.ndarray:

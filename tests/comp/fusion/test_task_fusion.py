@@ -6,8 +6,17 @@ import pytest
 from scipy.special import softmax
 
 from comp.folds import assign_folds, fold_indices
-from comp.fusion import STEPS, Candidate, FittedFusion, blend, postprocessed, stack, task_fusion
-from comp.metrics import get_metric
+from comp.fusion import (
+    STEPS,
+    Candidate,
+    FittedFusion,
+    PostProcessing,
+    blend,
+    postprocessed,
+    stack,
+    task_fusion,
+)
+from comp.metrics import Metric, get_metric
 from comp.tasks import Task
 
 N = 300
@@ -55,6 +64,25 @@ def test_post_processing_of_each_held_out_fold_is_fitted_on_the_other_folds_only
         assert np.allclose(result.oof[held_out], step.apply(models[0].oof[held_out], params))
     everything = step.fit(models[0].oof, truth, metric)
     assert np.allclose(result.test, step.apply(models[0].test, everything))
+
+
+def image_rows(images) -> np.ndarray:
+    """(n,) object array holding one image per row."""
+    rows = np.empty(len(images), dtype=object)
+    for row, image in enumerate(images):
+        rows[row] = image
+    return rows
+
+
+def test_post_processing_keeps_rows_that_are_whole_images_of_their_own_sizes():
+    """An object array (one image per row, e.g. a slide's probability map) goes through as it is, not as floats."""
+    images = image_rows([np.full((size, size + 1), 0.1 * size - 0.2) for size in (3, 4, 5, 6)])
+    metric = Metric("mean_of_means", lambda truth, rows: float(np.mean([image.mean() for image in rows])), "maximize")
+    step = PostProcessing("doubled", lambda rows, truth, metric: {"factor": 2.0},
+                          lambda rows, params: image_rows([image * params["factor"] for image in rows]))
+    result = postprocessed(candidate("maps", images, images[:2]), np.zeros(4), np.arange(4) % 2, metric, step)
+    assert result.oof.dtype == object and [image.shape for image in result.oof] == [(3, 4), (4, 5), (5, 6), (6, 7)]
+    assert np.allclose(result.oof[3], 0.8) and np.allclose(result.test[1], 0.4)
 
 
 def test_thresholds_fitted_on_noise_do_not_flatter_the_oof_score():

@@ -10,6 +10,7 @@ from competitions.pathology.scoring import (
     best_threshold,
     f1_by_threshold,
     pixel_f1,
+    pixel_f1_of_mask_sets,
     pixel_f1_of_masks,
     probability_histogram,
     remap_histograms,
@@ -27,6 +28,13 @@ def test_pixel_f1_of_a_hand_computed_example():
     # TP = 2 (0,0),(1,1); FP = 2 (0,3),(1,0); FN = 1 (0,1): F1 = 2*2 / (2*2 + 2 + 1) = 4/7
     assert pixel_f1_of_masks(TRUTH, PREDICTED) == pytest.approx(4 / 7)
     assert pixel_f1_of_masks(np.zeros((2, 2)), np.zeros((2, 2))) == 1.0
+
+
+def test_pixel_f1_of_a_set_of_masks_counts_all_pixels_of_images_of_any_size():
+    # image 1: TP 2, FP 2, FN 1; image 2 (3x3, all found): TP 9 -> 2*11 / (2*11 + 2 + 1)
+    assert pixel_f1_of_mask_sets([TRUTH, np.ones((3, 3))], [PREDICTED, np.ones((3, 3))]) == pytest.approx(22 / 25)
+    with pytest.raises(ValueError, match="1 truth images but 2 predictions"):
+        pixel_f1_of_mask_sets([TRUTH], [PREDICTED, PREDICTED])
 
 
 def test_histograms_over_several_images_give_the_f1_of_all_their_pixels():
