@@ -1,0 +1,83 @@
+"""How well the crop finds the formula lines, measured on generated images whose character boxes are known.
+
+An image's crop is right when it finds one box per formula line and box ``i`` (top to bottom) holds every character
+of line ``i``. The target is at least 0.995 of images.
+
+    python -m competitions.captcha_final.crop_quality --n 200 --seed 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from competitions.captcha_final.boxes import contains
+from competitions.captcha_final.cropping import CROP_SETTINGS, CropSettings, NoTextRegion, find_lines
+from competitions.captcha_final.formulas import random_formulas
+from competitions.captcha_final.renderer import VARIATION, RenderedCaptcha, Variation, render_captcha
+
+
+def crop_fault(captcha: RenderedCaptcha, settings: CropSettings = CROP_SETTINGS) -> str | None:
+    """None when the crop of ``captcha`` holds each line whole in its own box; else what went wrong, in words."""
+    try:
+        boxes = find_lines(captcha.image, settings)
+    except NoTextRegion as error:
+        return f"NoTextRegion: {error}"
+    lines = captcha.character_boxes
+    if len(boxes) != len(lines):
+        return f"found {len(boxes)} line boxes {boxes} for {len(lines)} lines {list(captcha.line_boxes)}"
+    for index, (box, characters) in enumerate(zip(boxes, lines)):
+        outside = [character for character in characters if not contains(box, character)]
+        if outside:
+            return f"line {index} box {box} misses {len(outside)} of its characters, e.g. {outside[0]}"
+    return None
+
+
+@dataclass
+class CropQuality:
+    """The share of generated images cropped right, and the faults of the others (image index, fault)."""
+
+    images: int
+    faults: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def fraction_right(self) -> float:
+        return 1.0 - len(self.faults) / self.images if self.images else 0.0
+
+
+def stream(seed: int, index: int) -> random.Random:
+    """The random source of generated image ``index`` of ``seed``: independent of every other (seed, index)."""
+    return random.Random(int(np.random.SeedSequence([seed, index]).generate_state(1)[0]))
+
+
+def measure_crop_quality(count: int, seed: int, variation: Variation = VARIATION,
+                         settings: CropSettings = CROP_SETTINGS) -> CropQuality:
+    """Crop ``count`` freshly generated images and count those whose crop holds every character."""
+    if count < 1:
+        raise ValueError(f"crop quality needs at least one image, got {count}")
+    quality = CropQuality(count)
+    for index in range(count):
+        rng = stream(seed, index)
+        fault = crop_fault(render_captcha(random_formulas(rng), rng, variation), settings)
+        if fault is not None:
+            quality.faults.append((index, fault))
+    return quality
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200, help="generated images to crop")
+    parser.add_argument("--seed", type=int, default=0)
+    arguments = parser.parse_args(argv)
+    quality = measure_crop_quality(arguments.n, arguments.seed)
+    for index, fault in quality.faults:
+        print(f"image {index}: {fault}")
+    print(f"crop quality {quality.fraction_right:.4f}: {quality.images - len(quality.faults)} of {quality.images} "
+          f"images cropped with every character inside its line's box")
+
+
+if __name__ == "__main__":
+    main()
