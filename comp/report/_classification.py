@@ -75,11 +75,24 @@ def wrongness(task: Task, truth: np.ndarray, oof: np.ndarray) -> np.ndarray:
 
 
 def describe_prediction(task: Task, row: np.ndarray | float) -> str:
+    """One prediction in words: the arg-max class and its probability, P(class 1), the labels over 0.5, or the
+    value."""
     if task.kind == "multiclass":
         best = int(np.argmax(row))
         return f"{task.classes[best]} ({row[best]:.3f})"
     if task.kind == "multilabel":
         return " ".join(name for name, value in zip(task.classes, row) if value >= 0.5) or "(none)"
+    if task.kind == "binary":
+        return f"P({class_names(task)[1]}) = {float(row):.4f}"
+    return f"{float(row):.4g}"
+
+
+def describe_truth(task: Task, row: np.ndarray | float) -> str:
+    """One training target in words: its class or labels by name, or its value."""
+    if task.kind in ("multiclass", "binary"):
+        return class_names(task)[int(row)]
+    if task.kind == "multilabel":
+        return " ".join(name for name, on in zip(task.classes, row) if on) or "(none)"
     return f"{float(row):.4g}"
 
 
@@ -99,7 +112,8 @@ def wrong_images_section(task: Task, truth: np.ndarray, oof: np.ndarray, train: 
     cards = []
     for row in worst:
         pixels = page.read_rgb(train["path"][row], THUMBNAIL_SIDE)
-        caption = f"{train['id'][row]}: true {train['label'][row]}\npredicted {describe_prediction(task, oof[row])}"
+        caption = (f"{train['id'][row]}: true {describe_truth(task, truth[row])}\n"
+                   f"predicted {describe_prediction(task, oof[row])}")
         cards.append((page.picture(pixels, str(train["id"][row])) if pixels is not None else "(unreadable)", caption))
     return Section(title, page.note(f"{len(candidates)} of {len(truth)} training images are wrong out of fold."
                                     if task.kind != "regression" else "Largest absolute errors first.")

@@ -2,6 +2,7 @@
 (``comp.vision.features``), heads and what is rebuilt from them (``comp.vision.heads``); here, the Keras pieces every
 network shares and ``comp export``."""
 
+from comp.vision._activation_section import cam_section
 from comp.vision._callbacks import (
     check_unreadable_test,
     drop_unreadable_training_rows,
@@ -18,6 +19,6 @@ from comp.vision._classification import (
 from comp.vision._export import FORMATS, export_run
 from comp.vision.heads import register_custom_layers
 
-__all__ = ["FORMATS", "ImageClassificationCompetition", "check_targets_against_folds", "submission_format",
+__all__ = ["FORMATS", "ImageClassificationCompetition", "cam_section", "check_targets_against_folds", "submission_format",
            "submission_frame", "check_unreadable_test", "drop_unreadable_training_rows", "epoch_logger", "export_run",
            "history_floats", "prune_on_validation_loss", "register_custom_layers"]

@@ -15,7 +15,8 @@ from comp.io import Run, save_submission, validate_submission, write_array
 from comp.report import classification_sections
 from comp.tasks import Task
 from comp.vision.features import FeatureSet, build_feature_sets, image_files, prediction_feature_sets
-from comp.vision.heads import FeatureHeadSpec, check_class_counts
+from comp.vision._activation_section import cam_section
+from comp.vision.heads import FeatureHeadSpec, check_class_counts, pipeline_model
 
 REFERENCE = "(a) logistic regression, C=1, standardised orig features"
 TARGETS_FILE = "targets.npy"  # the training targets in the run's row order, for the report
@@ -67,31 +68,33 @@ def submission_frame(dataset: Dataset, prediction: np.ndarray) -> pd.DataFrame:
     return frame
 
 
-def head_specs(feature_sets: list[FeatureSet], targets: np.ndarray, task: Task, config: dict) -> list[FeatureHeadSpec]:
-    """Every configured head on every feature set for ``task``, plus the reference (logistic regression C=1 on the
-    orig features) unless ``references = false``."""
-    specs = []
-    if config.get("references", True):
-        reference = next((s for s in feature_sets if s.name.endswith(".orig")), feature_sets[0])
-        specs.append(FeatureHeadSpec(head="logistic", feature_set=reference, labels=targets, task=task,
-                                     name=f"logistic_c1@{reference.name}", fixed_params={"C": 1.0},
-                                     reference=REFERENCE))
-    for feature_set in feature_sets:
-        for head in config.get("heads", ["logistic", "dense"]):
-            specs.append(FeatureHeadSpec(head=head, feature_set=feature_set, labels=targets, task=task))
-    return specs
-
-
 class ImageClassificationCompetition(Competition):
     """Base class of image-classification competitions (binary, multi-class, multi-label, regression).
 
     ``read`` returns a Dataset with ``task`` and ``targets`` (and, for a submission format other than the default,
-    ``inputs["submission_columns"]`` and ``inputs["probability_columns"]``); everything else is shared.
+    ``inputs["submission_columns"]`` and ``inputs["probability_columns"]``); everything else is shared. A plugin may
+    replace ``reference_specs`` (the models every report compares the final one with) and add report sections.
     """
 
+    def reference_specs(self, feature_sets: list[FeatureSet], targets: np.ndarray, task: Task,
+                        config: dict) -> list[FeatureHeadSpec]:
+        """The reference: logistic regression C=1 on the orig features (the first feature set without one)."""
+        reference = next((s for s in feature_sets if s.name.endswith(".orig")), feature_sets[0])
+        return [FeatureHeadSpec(head="logistic", feature_set=reference, labels=targets, task=task,
+                                name=f"logistic_c1@{reference.name}", fixed_params={"C": 1.0}, reference=REFERENCE)]
+
+    def head_specs(self, feature_sets: list[FeatureSet], targets: np.ndarray, task: Task,
+                   config: dict) -> list[FeatureHeadSpec]:
+        """The references (unless ``references = false``), then every configured head on every feature set."""
+        specs = self.reference_specs(feature_sets, targets, task, config) if config.get("references", True) else []
+        for feature_set in feature_sets:
+            for head in config.get("heads", ["logistic", "dense"]):
+                specs.append(FeatureHeadSpec(head=head, feature_set=feature_set, labels=targets, task=task))
+        return specs
+
     def models(self, context: TrainingContext) -> list:
-        """Every head on every feature set, plus the reference: logistic regression C=1 on the orig features. What
-        ``comp predict`` needs to read new images back (task, submission format) is saved in the run."""
+        """The references (``reference_specs``) and every head on every feature set. What ``comp predict`` needs to
+        read new images back (task, submission format) is saved in the run."""
         dataset, config, run = context.dataset, context.config, context.run
         check_targets_against_folds(dataset.task, dataset.truth(), config, dataset.data_dir)
         feature_sets = build_feature_sets(dataset, config, context.cache_dir)
@@ -99,7 +102,7 @@ class ImageClassificationCompetition(Competition):
         columns, probability_columns = submission_format(dataset)
         run.write_json(PREDICTION_FILE, {"task": dataset.task.kind, "classes": list(dataset.task.classes),
                                          "submission_columns": columns, "probability_columns": probability_columns})
-        return head_specs(feature_sets, dataset.truth(), dataset.task, config)
+        return self.head_specs(feature_sets, dataset.truth(), dataset.task, config)
 
     def read_new(self, data_dir: Path, config: dict) -> Dataset:
         """``comp predict``'s rows: the images of ``data_dir/test`` (or of ``data_dir`` itself), ids from their file
@@ -116,14 +119,19 @@ class ImageClassificationCompetition(Competition):
     def prediction_models(self, context: TrainingContext) -> list:
         """The run's specs on the new images' features alone (their fold heads are loaded, not fitted), with the
         task and submission format the run saved, so ``write_predictions`` writes the run's format."""
-        saved = context.run.read_json(PREDICTION_FILE)
         dataset = context.dataset
-        dataset.task = Task(saved["task"], tuple(saved["classes"]))
-        dataset.inputs.update(submission_columns=saved["submission_columns"],
-                              probability_columns=saved["probability_columns"])
+        if context.run.file(PREDICTION_FILE).exists():
+            saved = context.run.read_json(PREDICTION_FILE)
+            dataset.task = Task(saved["task"], tuple(saved["classes"]))
+            dataset.inputs.update(submission_columns=saved["submission_columns"],
+                                  probability_columns=saved["probability_columns"])
+        elif self.task is not None:  # a run trained before the task was saved: the plugin's declared task
+            dataset.task = self.task
+        else:
+            raise CompError(f"{context.run.path} has no {PREDICTION_FILE}: train the run again with this comp")
         feature_sets = prediction_feature_sets(dataset.test["path"].tolist(), context.config, context.cache_dir)
         no_targets = np.zeros((0, dataset.task.n_outputs) if dataset.task.kind == "multilabel" else 0)
-        return head_specs(feature_sets, no_targets, dataset.task, context.config)
+        return self.head_specs(feature_sets, no_targets, dataset.task, context.config)
 
     def write_submission(self, dataset: Dataset, test_prediction: np.ndarray, *, run,
                          submissions_root: Path) -> tuple[Path, Path]:
@@ -141,7 +149,14 @@ class ImageClassificationCompetition(Competition):
 
     def report_sections(self, run: Run) -> list:
         """The task's sections of the final model's OOF predictions (confusion matrix, per-label scores or the
-        predicted-vs-true scatter, and the most confidently wrong images)."""
+        predicted-vs-true scatter, and the most confidently wrong images), then class activation maps of test images
+        (the predicted class, and the config's ``cam_class``)."""
         scores = run.read_json("scores.json")
         task = Task(scores["task"]["kind"], tuple(scores["task"]["classes"]))
-        return classification_sections(run, task, np.load(run.file(TARGETS_FILE)))
+        return [*classification_sections(run, task, np.load(run.file(TARGETS_FILE))),
+                cam_section(run, task, run.rows()["test"], run.config()["config"].get("cam_class"))]
+
+    def export_model(self, run: Run):
+        """The final model as one network: raw image -> backbones -> every fold head -> fusion -> post-processing ->
+        the task's prediction ((N, 1) or (N, K))."""
+        return pipeline_model(run)

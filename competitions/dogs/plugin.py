@@ -1,4 +1,8 @@
-"""The Dogs vs. Cats Redux plugin: Kaggle layout, log loss, ``id,label`` submission with label = P(dog)."""
+"""The Dogs vs. Cats Redux plugin: Kaggle layout, log loss, ``id,label`` submission with label = P(dog).
+
+A thin layer over ``comp.vision.ImageClassificationCompetition``: labels from file names, the seed's reference
+recipes, the seed's fixed clip beside the searched one, its own submission rules and the calibration section.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from comp import Candidate, CompError, Competition, Dataset, TrainingContext, register_competition
+from comp import Candidate, CompError, Dataset, register_competition
 from comp.fusion import task_fusion
 from comp.io import save_submission
 from comp.tasks import Task
-from comp.vision.features import FeatureSet, build_feature_sets, prediction_feature_sets
-from comp.vision.heads import FeatureHeadSpec, check_class_counts, pipeline_model
+from comp.vision import ImageClassificationCompetition, check_targets_against_folds
+from comp.vision.features import FeatureSet
+from comp.vision.heads import FeatureHeadSpec
 from competitions.dogs.bench import run_benchmark
 from competitions.dogs.demo import write_demo
 from competitions.dogs.reader import read_dataset, read_test
@@ -22,37 +27,13 @@ from competitions.dogs.recipes import (
     SEED_RECIPE,
     SEED_REFERENCE,
 )
-from competitions.dogs.report import report_sections
+from competitions.dogs.report import calibration_section
 from competitions.dogs.scoring import LOG_LOSS
 from competitions.dogs.submission import check_submission, check_submission_file
 
 
-def head_specs(feature_sets: list[FeatureSet], labels: np.ndarray, config: dict) -> list[FeatureHeadSpec]:
-    """Both heads on every feature set, plus the two references: the seed recipe and plain C=1 logistic."""
-    reference = feature_sets[0]
-    seed_clip = tuple(config.get("seed_clip", (SEED_CLIP_MARGIN, 1 - SEED_CLIP_MARGIN)))
-    specs = [] if not config.get("references", True) else [
-        FeatureHeadSpec(head="dense", feature_set=reference, labels=labels, name=f"seed_recipe@{reference.name}",
-                        fixed_params=SEED_RECIPE, clip=seed_clip,
-                        reference=SEED_REFERENCE.format(low=seed_clip[0], high=seed_clip[1])),
-        FeatureHeadSpec(head="logistic", feature_set=reference, labels=labels,
-                        name=f"logistic_c1@{reference.name}", fixed_params={"C": 1.0},
-                        reference=LOGISTIC_REFERENCE),
-    ]
-    for feature_set in feature_sets:
-        for head in config.get("heads", ["logistic", "dense"]):
-            specs.append(FeatureHeadSpec(head=head, feature_set=feature_set, labels=labels))
-    return specs
-
-
-def check_classes(labels: np.ndarray, config: dict) -> None:
-    """Enough cats and dogs for the configured folds and heads (``check_class_counts``)."""
-    check_class_counts(labels, n_folds=int(config.get("folds", 5)), heads=config.get("heads", ["logistic", "dense"]),
-                       class_names=("cat", "dog"))
-
-
 @register_competition
-class DogsCompetition(Competition):
+class DogsCompetition(ImageClassificationCompetition):
     name = "dogs"
     title = "Dogs vs. Cats Redux: Kernels Edition"
     kaggle_slug = "dogs-vs-cats-redux-kernels-edition"
@@ -61,32 +42,35 @@ class DogsCompetition(Competition):
     demo_flags = {"backbones": ["squeezenet1_1"], "weights": {"squeezenet1_1": "none"}, "trials": 3, "folds": 3}
 
     def read(self, data_dir: Path, config: dict) -> Dataset:
-        """The tables of ``data_dir``, once its classes are enough for the configured folds and heads."""
+        """The tables of ``data_dir`` (label 1 = dog, from the file names), once its classes are enough for the
+        configured folds and heads."""
         dataset = read_dataset(data_dir)
-        check_classes(dataset.labels, config)
+        dataset.task, dataset.targets = self.task, dataset.labels.astype(int)
+        check_targets_against_folds(self.task, dataset.targets, config, dataset.data_dir)
         return dataset
 
-    def models(self, context: TrainingContext) -> list:
-        """Both heads on every feature set, plus the two references (``head_specs``)."""
-        feature_sets = build_feature_sets(context.dataset, context.config, context.cache_dir)
-        check_classes(context.dataset.labels, context.config)  # again, without the undecodable images dropped
-        return head_specs(feature_sets, context.dataset.labels, context.config)
+    def reference_specs(self, feature_sets: list[FeatureSet], targets: np.ndarray, task: Task,
+                        config: dict) -> list[FeatureHeadSpec]:
+        """The two references on the first feature set: the seed's head with its fixed clip, and plain C=1
+        logistic regression."""
+        reference = feature_sets[0]
+        seed_clip = tuple(config.get("seed_clip", (SEED_CLIP_MARGIN, 1 - SEED_CLIP_MARGIN)))
+        return [
+            FeatureHeadSpec(head="dense", feature_set=reference, labels=targets, task=task,
+                            name=f"seed_recipe@{reference.name}", fixed_params=SEED_RECIPE, clip=seed_clip,
+                            reference=SEED_REFERENCE.format(low=seed_clip[0], high=seed_clip[1])),
+            FeatureHeadSpec(head="logistic", feature_set=reference, labels=targets, task=task,
+                            name=f"logistic_c1@{reference.name}", fixed_params={"C": 1.0}, reference=LOGISTIC_REFERENCE),
+        ]
 
     def read_new(self, data_dir: Path, config: dict) -> Dataset:
-        """``comp predict``'s rows: the images of ``data_dir/test`` (or of ``data_dir`` itself), no training rows."""
+        """``comp predict``'s rows: the images of ``data_dir/test`` (or of ``data_dir`` itself), named ``N.jpg``,
+        in id order; no training rows."""
         data_dir = Path(data_dir)
         if not data_dir.is_dir():
             raise CompError(f"data directory {data_dir} does not exist")
         test = read_test(data_dir / "test" if (data_dir / "test").is_dir() else data_dir)
         return Dataset(data_dir=data_dir, train=pd.DataFrame({"id": [], "path": [], "label": []}), test=test)
-
-    def prediction_models(self, context: TrainingContext) -> list:
-        """The same specs on the new images' features alone: their fold heads are loaded, not fitted, so no
-        training features are extracted. The default ``predict`` then writes ``id,label`` (P(dog)) with
-        ``write_submission``, by default to RUN/predictions.csv."""
-        feature_sets = prediction_feature_sets(context.dataset.test["path"].tolist(), context.config,
-                                               context.cache_dir)
-        return head_specs(feature_sets, context.dataset.labels, context.config)
 
     def fuse(self, models: list[Candidate], labels: np.ndarray, fold_of_row: np.ndarray) -> list[Candidate]:
         """Blend, stack and searched clips, with each clipped candidate's score at the seed's fixed clip beside."""
@@ -108,12 +92,9 @@ class DogsCompetition(Competition):
         check_submission_file(path, data_dir)
 
     def report_sections(self, run) -> list:
-        """Calibration before and after clipping, the most confidently wrong images, class activation maps."""
-        return report_sections(run)
-
-    def export_model(self, run):
-        """The final model as one network: raw image -> backbones -> every fold head -> fusion -> P(dog)."""
-        return pipeline_model(run)
+        """Calibration before and after clipping, then the shared sections (confusion matrix, the most confidently
+        wrong images, class activation maps)."""
+        return [calibration_section(run), *super().report_sections(run)]
 
     def bench(self, data_dir: Path | None = None) -> dict:
         """Speed and memory figures (see competitions/dogs/bench.py)."""

@@ -7,6 +7,7 @@ from comp.vision.heads._cam import (
            activation_maps,
            cam_source,
            class_activation_map,
+           class_evidence,
            colour,
            overlay,
            upsample,
@@ -19,5 +20,5 @@ from comp.vision.heads._layers import custom_layers, register_custom_layers
 from comp.vision.heads._pipeline import pipeline_model
 
 __all__ = ["HEADS", "CamSource", "DenseHead", "FeatureHeadSpec", "InferenceLayers", "LogisticHead", "activation_maps",
-           "cam_source", "check_class_counts", "class_activation_map", "colour", "custom_layers", "default_search_space",
+           "cam_source", "check_class_counts", "class_activation_map", "class_evidence", "colour", "custom_layers", "default_search_space",
            "load_fold_heads", "overlay", "pipeline_model", "register_custom_layers", "upsample"]

@@ -1,7 +1,8 @@
-"""Class activation maps: a conv feature map weighted by a linear sigmoid head (a 1x1 convolution), over the image.
+"""Class activation maps: a conv feature map weighted by a linear head (a 1x1 convolution), over the image.
 
 With average pooling, a head P = sigmoid(mean_ij(F_ij) @ w + b) is the mean of the map F_ij @ w + b, so the map
-shows where the evidence for class 1 (positive, red) and class 0 (negative, blue) lies.
+shows where the evidence for class 1 (positive, red) and class 0 (negative, blue) lies. A K-output head (softmax
+or K sigmoids) gives K such maps; ``class_evidence`` turns a softmax head's into evidence for one class.
 """
 
 from __future__ import annotations
@@ -18,13 +19,20 @@ from comp.vision.heads._head_specs import HEADS
 from comp.vision.heads._inference import load_fold_heads
 
 
-def class_activation_map(feature_map: np.ndarray, weights: np.ndarray, bias: float = 0.0) -> np.ndarray:
-    """(h, w) logit map of an (h, w, C) feature map under a head's weights (C,) and bias: a 1x1 convolution."""
+def class_activation_map(feature_map: np.ndarray, weights: np.ndarray, bias: float | np.ndarray = 0.0) -> np.ndarray:
+    """The logit map of an (h, w, C) feature map under a head's weights and bias, a 1x1 convolution: (h, w) for
+    weights (C,) and a float bias, (h, w, K) for weights (C, K) and bias (K,)."""
     feature_map = np.asarray(feature_map, dtype=np.float64)
     weights = np.asarray(weights, dtype=np.float64)
     if feature_map.ndim != 3 or feature_map.shape[-1] != weights.shape[0]:
         raise ValueError(f"feature map {feature_map.shape} does not match head weights {weights.shape}")
-    return feature_map @ weights + bias
+    return feature_map @ weights + np.asarray(bias, dtype=np.float64)
+
+
+def class_evidence(logit_maps: np.ndarray, class_index: int) -> np.ndarray:
+    """(h, w) evidence for one class of a softmax head's (h, w, K) logit maps: its logit minus the mean logit, the
+    part of the map a softmax does not ignore (adding the same value to every class changes nothing)."""
+    return logit_maps[..., class_index] - logit_maps.mean(axis=-1)
 
 
 def upsample(activation_map: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -64,8 +72,8 @@ class CamSource:
 
 
 def cam_source(run: Run) -> CamSource | None:
-    """The best-scoring model whose heads are linear sigmoid heads on average-pooled features of one backbone, dense
-    heads first (the seed's CAM used its dense head); None when the run has no such model."""
+    """The best-scoring model whose heads are linear (one dense layer: sigmoid, softmax or linear) on average-pooled
+    features of one backbone, dense heads first (the seed's CAM used its dense head); None when the run has none."""
     config, scores = run.config()["config"], read_final(run).scores
     if config.get("pooling", "avg") != "avg":
         return None
@@ -82,14 +90,15 @@ def cam_source(run: Run) -> CamSource | None:
 
 
 def activation_maps(run: Run, source: CamSource, paths: list[str]) -> list[np.ndarray | None]:
-    """Per image, the fold heads' mean logit map over the backbone's last conv feature map (None if unreadable).
+    """Per image, the fold heads' mean logit map over the backbone's last conv feature map: (h, w) for one output,
+    (h, w, K) for K (None if the image is unreadable).
 
     The heads are linear, so the mean of their maps is the map of their mean weights.
     """
     request = next(r for r in feature_requests(run.config()["config"]) if r.backbone.name == source.backbone)
     network = request.backbone.build(request.weights)
     weights = np.mean([weights for weights, _ in source.fold_weights], axis=0)
-    bias = float(np.mean([bias for _, bias in source.fold_weights]))
+    bias = np.mean([bias for _, bias in source.fold_weights], axis=0)
     maps: list[np.ndarray | None] = [None] * len(paths)
     for indices, images in decoded_images(paths, request.backbone.input_size, batch_size=8):
         feature_maps = np.asarray(network(request.backbone.preprocess(images), training=False))

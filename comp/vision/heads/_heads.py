@@ -11,6 +11,7 @@ import pickle
 from pathlib import Path
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import train_test_split
@@ -92,7 +93,7 @@ class PerLabelLogistic(BaseEstimator):
         return self
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(features @ self.coef_.T + self.intercept_)))
+        return expit(features @ self.coef_.T + self.intercept_)  # no overflow warning on large logits
 
 
 class LogisticHead(InferenceLayers):

@@ -1,5 +1,6 @@
-"""Serialisable Keras layers of exported pipelines: horizontal flip (the ``flip`` view), clipping, logit, a blend
-weight, and the post-processing steps of ``comp.fusion`` (temperature, thresholds, cut-points).
+"""Serialisable Keras layers of exported pipelines: horizontal flip (the ``flip`` view), clipping, logit and
+log-probability, a blend weight, the per-label stacker, and the post-processing steps of ``comp.fusion`` (temperature,
+thresholds, cut-points).
 
 The classes are defined on first use (``custom_layers()``), so importing comp stays free of TensorFlow.
 """
@@ -18,7 +19,7 @@ keras = lazy_import("keras")
 
 @functools.cache
 def custom_layers() -> SimpleNamespace:
-    """The layer classes ``HorizontalFlip``, ``Clip`` and ``Logit``, registered with Keras for loading."""
+    """comp's layer classes (``HorizontalFlip``, ``Clip``, ``Logit``, ...), registered with Keras for loading."""
     ops = keras.ops
 
     @keras.saving.register_keras_serializable(package="comp")
@@ -56,6 +57,32 @@ def custom_layers() -> SimpleNamespace:
 
         def get_config(self):
             return {**super().get_config(), "margin": self.margin}
+
+    @keras.saving.register_keras_serializable(package="comp")
+    class LogProbability(Logit):
+        """log(p) with p kept in [margin, 1], the multinomial stacker's input transform of class probabilities."""
+
+        def call(self, probabilities):
+            return ops.log(ops.clip(probabilities, self.margin, 1.0))
+
+    @keras.saving.register_keras_serializable(package="comp")
+    class LabelwiseStack(keras.layers.Layer):
+        """The multi-label stacker: members' label logits, a list of (N, L) tensors, to
+        sigmoid(sum_m logit_m * weights[m] + intercept), one weight per member and label."""
+
+        def __init__(self, weights: list[list[float]], intercept: list[float], **kwargs):
+            super().__init__(**kwargs)
+            self.member_weights = [[float(value) for value in row] for row in weights]  # (members, labels)
+            self.intercept = [float(value) for value in intercept]
+
+        def call(self, logits):
+            total = ops.convert_to_tensor(self.intercept, dtype=logits[0].dtype)
+            for member_logits, weights in zip(logits, self.member_weights):
+                total = total + member_logits * ops.convert_to_tensor(weights, dtype=member_logits.dtype)
+            return ops.sigmoid(total)
+
+        def get_config(self):
+            return {**super().get_config(), "weights": self.member_weights, "intercept": self.intercept}
 
     @keras.saving.register_keras_serializable(package="comp")
     class Scaled(keras.layers.Layer):
@@ -121,8 +148,9 @@ def custom_layers() -> SimpleNamespace:
         def get_config(self):
             return {**super().get_config(), "cutpoints": self.cutpoints, "lowest_grade": self.lowest_grade}
 
-    return SimpleNamespace(HorizontalFlip=HorizontalFlip, Clip=Clip, Logit=Logit, Scaled=Scaled, Tempered=Tempered,
-                           MovedToHalf=MovedToHalf, Graded=Graded)
+    return SimpleNamespace(HorizontalFlip=HorizontalFlip, Clip=Clip, Logit=Logit, LogProbability=LogProbability,
+                           LabelwiseStack=LabelwiseStack, Scaled=Scaled, Tempered=Tempered, MovedToHalf=MovedToHalf,
+                           Graded=Graded)
 
 
 def register_custom_layers() -> None:

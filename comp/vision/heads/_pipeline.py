@@ -1,4 +1,5 @@
-"""A feature-head run's final pipeline (raw image -> backbones -> heads -> fusion -> P(class 1)) as one Keras model."""
+"""A feature-head run's final pipeline (raw image -> backbones -> heads -> fusion -> post-processing -> the task's
+prediction) as one Keras model, for every task type."""
 
 from __future__ import annotations
 
@@ -30,14 +31,44 @@ def concatenate(tensors: list):
     return tensors[0] if len(tensors) == 1 else keras.layers.Concatenate()(tensors)
 
 
-def fixed_dense(inputs: list, kernel: list[float], *, bias: float | None = None, activation: str | None = None,
-                name: str):
-    """``activation(concat(inputs) @ kernel + bias)`` with the fitted fusion weights set."""
-    layer = keras.layers.Dense(1, use_bias=bias is not None, activation=activation, name=name)
+def fixed_dense(inputs: list, kernel, *, bias=None, activation: str | None = None, name: str):
+    """``activation(concat(inputs) @ kernel + bias)`` with the fitted fusion weights set: ``kernel`` of shape
+    (inputs,) for one output or (inputs, outputs), ``bias`` a float or (outputs,)."""
+    kernel = np.asarray(kernel, dtype=np.float32)
+    kernel = kernel[:, None] if kernel.ndim == 1 else kernel
+    layer = keras.layers.Dense(kernel.shape[1], use_bias=bias is not None, activation=activation, name=name)
     output = layer(concatenate(inputs))
-    weights = [np.asarray(kernel, dtype=np.float32)[:, None]]
-    layer.set_weights(weights if bias is None else [*weights, np.array([bias], dtype=np.float32)])
+    weights = [kernel]
+    layer.set_weights(weights if bias is None else [*weights, np.atleast_1d(np.asarray(bias, dtype=np.float32))])
     return output
+
+
+def stacked_output(fusion: FittedFusion, outputs: list, n_outputs: int):
+    """The task's stacker (``comp.fusion.Stacker``) as layers on the members' outputs, in the arithmetic of
+    ``FittedFusion.stacked``: logits (binary), log-probabilities (multiclass), per-label logits (multilabel) or
+    values (regression), then the fitted linear map."""
+    members, layers = list(fusion.members), custom_layers()
+    if fusion.task == "regression":
+        return fixed_dense(outputs, [fusion.weights[member] for member in members], bias=fusion.intercept,
+                           name="stack")
+    if fusion.task == "multilabel":
+        logits = [layers.Logit(name=layer_name(f"{member}_logit"))(output) for member, output in zip(members, outputs)]
+        return layers.LabelwiseStack([fusion.weights[member] for member in members], fusion.intercept,
+                                     name="stack")(logits)
+    if fusion.task == "multiclass":
+        logs = [layers.LogProbability(name=layer_name(f"{member}_log"))(output)
+                for member, output in zip(members, outputs)]
+        kernel = np.hstack([np.asarray(fusion.weights[member], dtype=float) for member in members]).T  # (K*M, K')
+        scores = fixed_dense(logs, kernel, bias=fusion.intercept, activation="softmax", name="stack")
+        classes = list(fusion.classes) or list(range(kernel.shape[1]))
+        if classes == list(range(n_outputs)):
+            return scores
+        selection = np.zeros((len(classes), n_outputs))  # the classes the stacker saw, into their columns
+        selection[np.arange(len(classes)), classes] = 1.0
+        return fixed_dense([scores], selection, name="stack_classes")
+    logits = [layers.Logit(name=layer_name(f"{member}_logit"))(output) for member, output in zip(members, outputs)]
+    return fixed_dense(logits, [fusion.weights[member] for member in members], bias=fusion.intercept,
+                       activation="sigmoid", name="stack")
 
 
 def postprocessed_output(fusion: FittedFusion, fused):
@@ -55,7 +86,7 @@ def postprocessed_output(fusion: FittedFusion, fused):
 
 
 def fused_output(fusion: FittedFusion, outputs: list, run: Run):
-    """The members' outputs combined as fitted (model, blend, binary stack), then post-processed."""
+    """The members' outputs combined as fitted (one model, a blend, the task's stack), then post-processed."""
     members = list(fusion.members)
     if fusion.kind == "model":
         fused = outputs[0]
@@ -63,14 +94,11 @@ def fused_output(fusion: FittedFusion, outputs: list, run: Run):
         scaled = [custom_layers().Scaled(fusion.weights[member], name=layer_name(f"{member}_blend_weight"))(output)
                   for member, output in zip(members, outputs)]
         fused = scaled[0] if len(scaled) == 1 else keras.layers.Add(name="blend")(scaled)
-    elif fusion.kind == "stack" and fusion.task == "binary":
-        logits = [custom_layers().Logit(name=layer_name(f"{member}_logit"))(output)
-                  for member, output in zip(members, outputs)]
-        fused = fixed_dense(logits, [fusion.weights[member] for member in members], bias=fusion.intercept,
-                            activation="sigmoid", name="stack")
+    elif fusion.kind == "stack":
+        fused = stacked_output(fusion, outputs, int(outputs[0].shape[-1]))
     else:
-        raise CompError(f"{run.path}: a {fusion.task} {fusion.kind} of the members is not exported as one network yet; "
-                        f"its members and `comp predict` give the same predictions")
+        raise CompError(f"{run.path}: a {fusion.kind} of the members is not one network; its members and "
+                        f"`comp predict` give its predictions")
     return postprocessed_output(fusion, fused)
 
 

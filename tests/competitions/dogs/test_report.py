@@ -1,4 +1,5 @@
-"""The dogs run's report (calibration, confidently wrong images, CAMs) and its exported model."""
+"""The dogs run's report (calibration, then the shared confusion matrix, confidently wrong images and CAMs) and
+its exported model."""
 
 import json
 
@@ -11,7 +12,8 @@ from tests.conftest import report_images, run_comp
 SHARED_SECTIONS = ("Models and fusion candidates (out-of-fold)", "Reference recipes vs the final model",
                    "Training curves", "Optuna history and parameter importances", "Blend weights", "Resolved config")
 DOGS_SECTIONS = ("Calibration of the OOF predictions (before and after clipping)",
-                 "The 24 most confidently wrong training images (OOF)", "Class activation maps (test images)")
+                 "Confusion matrix and per-class scores (OOF)", "The 16 most confidently wrong training images (OOF)",
+                 "Class activation maps (test images)")
 
 
 def test_the_report_written_by_train_has_every_section_and_every_image_decodes(dogs_demo_run):

@@ -9,6 +9,9 @@ from comp.engine import train
 from comp.io import Run, resolve_config
 from competitions.dogs import DogsCompetition
 from competitions.dogs.demo import write_demo
+from competitions.images import ImagesCompetition
+from competitions.images.demo import DEMO_TASKS
+from competitions.images.demo import write_demo as write_images_demo
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +43,23 @@ def run_with_final(run: Run, name: str, directory) -> Run:
     scores["final"] = {"name": name, "score": {**scores["models"], **scores["fusion"]}[name]["score"]}
     copy.write_json("scores.json", scores)
     return copy
+
+
+@pytest.fixture(scope="session")
+def tiny_task_runs(tmp_path_factory) -> dict[str, Run]:
+    """A tiny trained ``images`` run per task type (multiclass, multilabel, regression) on generated shapes: random
+    SqueezeNet, logistic heads on three feature sets, 2 folds, every fusion candidate recorded."""
+    runs = {}
+    for task in DEMO_TASKS:
+        root = tmp_path_factory.mktemp(f"tiny_{task}")
+        competition = ImagesCompetition()
+        config = resolve_config(competition.default_config(), flags={
+            "data": str(write_images_demo(root / "data", n=40, seed=1, task=task)), "backbones": ["squeezenet1_1"],
+            "weights": {"squeezenet1_1": "none"}, "heads": ["logistic"], "references": False, "folds": 2,
+            "trials": 0, "seed": 3, "task": task, "cache_dir": str(root / "cache"), "runs_root": str(root / "runs"),
+            "submissions_root": str(root / "submissions")})
+        run = Run.create(root / "runs", competition.name)
+        run.write_json("config.json", {"competition": competition.name, "config": config})
+        train(competition, config, run=run)
+        runs[task] = run
+    return runs

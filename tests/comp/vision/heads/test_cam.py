@@ -1,13 +1,17 @@
 """Class activation maps: a linear head as a 1x1 convolution over the backbone's last feature map, laid over images."""
 
+import html
 import shutil
 
 import numpy as np
 import pytest
 
 from comp.io import Run
+from comp.report import evenly_spaced_rows
+from comp.tasks import Task
+from comp.vision import cam_section
 from comp.vision.features import extract, feature_requests
-from comp.vision.heads import activation_maps, cam_source, class_activation_map, colour, overlay
+from comp.vision.heads import activation_maps, cam_source, class_activation_map, class_evidence, colour, overlay
 
 
 def test_cam_is_the_feature_map_weighted_by_the_head_a_1x1_convolution():
@@ -73,3 +77,44 @@ def test_each_maps_mean_is_the_fold_heads_mean_logit_on_that_images_pooled_featu
     logits = np.mean([pooled @ weights + bias for weights, bias in source.fold_weights], axis=0)
     assert all(activation.ndim == 2 and activation.shape[0] > 1 for activation in maps[:3])
     assert np.allclose([activation.mean() for activation in maps[:3]], logits, rtol=1e-4, atol=1e-4)
+
+
+def test_a_softmax_heads_evidence_for_a_class_ignores_what_every_class_shares():
+    rng = np.random.default_rng(1)
+    logit_maps = rng.normal(size=(3, 4, 5))
+    shifted = logit_maps + rng.normal(size=(3, 4, 1))  # the same value added to every class: the softmax is unchanged
+    assert np.allclose(class_evidence(logit_maps, 2), class_evidence(shifted, 2))
+    assert np.allclose(class_evidence(logit_maps, 2), logit_maps[..., 2] - logit_maps.mean(axis=-1))
+
+
+def test_a_multiclass_runs_maps_have_one_layer_per_class_whose_means_are_the_heads_logits(tiny_task_runs):
+    run = tiny_task_runs["multiclass"]
+    source = cam_source(run)
+    assert source is not None and all(weights.shape == (512, 4) and bias.shape == (4,)
+                                      for weights, bias in source.fold_weights)
+    paths = run.rows()["test"]["path"].tolist()[:2]
+    maps = activation_maps(run, source, paths)
+    config = run.config()["config"]
+    pooled = np.asarray(extract(paths, feature_requests(config), cache_dir=config["cache_dir"])
+                        .features["squeezenet1_1:orig"])
+    logits = np.mean([pooled @ weights + bias for weights, bias in source.fold_weights], axis=0)  # (2, 4)
+    assert all(activation.shape[-1] == 4 for activation in maps)
+    assert np.allclose([activation.mean(axis=(0, 1)) for activation in maps], logits, rtol=1e-4, atol=1e-4)
+
+
+def test_the_report_maps_the_predicted_class_of_each_test_image_and_the_configured_class(tiny_task_runs):
+    run = tiny_task_runs["multiclass"]
+    task = Task("multiclass", tuple(run.read_json("scores.json")["task"]["classes"]))
+    test = run.rows()["test"]
+    plain = cam_section(run, task, test)
+    source = cam_source(run)
+    predicted = run.load_predictions(source.model)[1].argmax(axis=1)
+    shown = [int(row) for row in evenly_spaced_rows(len(test), 8)]  # the section maps 8 test images
+    assert plain.body.count("CAM of test") == len(shown)
+    for row in shown:
+        assert f"evidence for {task.classes[predicted[row]]}" in plain.body
+    chosen = cam_section(run, task, test, chosen=task.classes[0])
+    assert chosen.body.count("CAM of test") == 2 * len(shown)
+    assert chosen.body.count(f"evidence for {task.classes[0]}") >= len(shown)
+    refused = cam_section(run, task, test, chosen="dragon")
+    assert "No maps: cam_class 'dragon' is not a class of this run; its classes: circle," in html.unescape(refused.body)
