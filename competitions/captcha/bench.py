@@ -17,6 +17,7 @@ from competitions.captcha.reader import numbered_images
 from competitions.captcha.spec import LEAN_CRNN, architecture
 
 crnn = lazy_import("competitions.captcha.model")  # imports Keras
+network = lazy_import("comp.sequence.network")  # imports Keras
 
 PREDICT_BATCH = 256
 
@@ -53,7 +54,7 @@ def run_benchmark(data_dir: Path | None, config: dict, *, images: int = 1024, tr
     crnn.decode(logits)
     decode_seconds = time.perf_counter() - started
     batch = int(params["batch_size"])
-    crnn.compile_crnn(model, learning_rate=float(params["learning_rate"]))
+    network.compile_crnn(model, learning_rate=float(params["learning_rate"]))
     labels = crnn.encode_labels(["(3-5)*2"] * batch)
     model.train_on_batch(pictures[:batch], labels)
     started = time.perf_counter()

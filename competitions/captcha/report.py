@@ -9,6 +9,7 @@ import numpy as np
 from comp.contract import Section
 from comp.io import Run
 from comp.report import page, plots
+from comp.sequence import accuracy_over_time_section
 
 WRONG_IMAGES = 24
 CONFUSED_PAIRS = 15
@@ -90,20 +91,6 @@ def wrong_section(train, truths: np.ndarray, readings: np.ndarray, model: str) -
     note = page.note(f"{len(wrong)} of {len(truths)} training images are read wrong by {model} out of fold; "
                      f"the first {len(cards)} are shown.")
     return Section("Wrong predictions (OOF)", note + page.gallery(cards))
-
-
-def accuracy_over_time_section(scores: dict) -> Section | None:
-    """Held-out sequence accuracy after each epoch against minutes trained, per fold of every network."""
-    images = [page.image(plots.paired_curves(entry["histories"], x="elapsed_s", y="val_sequence_accuracy",
-                                             x_scale=1 / 60, x_label="minutes trained", title=name),
-                         f"accuracy against training time of {name}")
-              for name, entry in scores.get("models", {}).items()
-              if any(history.get("elapsed_s") for history in entry.get("histories", []))]
-    if not images:
-        return None
-    note = page.note("Whole-expression accuracy on the fold's watched held-out images after every epoch "
-                     "(`validation_images` of them), against wall-clock minutes of training.")
-    return Section("Accuracy against training time", note + f'<div class="plots">{"".join(images)}</div>')
 
 
 def report_sections(run: Run) -> list[Section]:

@@ -5,7 +5,6 @@ fold's fixed labelled rows, when there are some) and returns decoded expressions
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +12,13 @@ import numpy as np
 from comp._lazy import lazy_import
 from comp.contract import FitContext, FoldResult, ModelSpec
 from comp.fusion import majority_vote
-from comp.vision import epoch_logger, history_floats, prune_on_validation_loss
 from competitions.captcha.images import ImageStore
 from competitions.captcha.scoring import parseable, sequence_accuracy, value_accuracy
 
 keras = lazy_import("keras")
 crnn = lazy_import("competitions.captcha.model")  # imports Keras
+fitting = lazy_import("comp.sequence.fitting")  # imports Keras
+network = lazy_import("comp.sequence.network")  # imports Keras
 captcha_batches = lazy_import("competitions.captcha.batches")  # imports Keras
 
 logger = logging.getLogger("comp.captcha")
@@ -28,7 +28,6 @@ LEAN_CRNN = {"channels": 1, "downsample": 2, "conv_widths": "16-32-64", "convs_p
              "gru_units": 128, "gru_layers": 2, "dropout": 0.25, "l2": 0.0, "learning_rate": 1e-3,
              "schedule": "cosine", "batch_size": 32, "clipnorm": 5.0}
 SEED_CRNN = {**LEAN_CRNN, "channels": 3, "downsample": 1, "conv_widths": "32-64-128", "schedule": "seed"}
-UNTIL_DEADLINE = 1_000_000  # epochs of a fit with a time limit: the deadline, not the count, ends it
 SEED_REFERENCE = ("seed CRNN: RGB 180x60, conv 32/64/128, dense 128, two BiGRU-128, Adam 1e-3 -> 1e-4 -> 1e-5")
 
 
@@ -37,28 +36,6 @@ def architecture(params: dict) -> dict:
     arguments = {key: params[key] for key in ARCHITECTURE}
     arguments["conv_widths"] = tuple(int(width) for width in str(params["conv_widths"]).split("-"))
     return arguments
-
-
-def accuracy_clock(images: np.ndarray, expressions: np.ndarray, batch_size: int):
-    """A callback adding, after each epoch, the held-out sequence accuracy and the seconds since training began.
-
-    Both land in the fit's history (``val_sequence_accuracy``, ``elapsed_s``): the accuracy-vs-time curve.
-    """
-
-
-    class AccuracyClock(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.started = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            if logs is None:
-                return
-            if len(images):
-                logs["val_sequence_accuracy"] = sequence_accuracy(
-                    expressions, crnn.predict_expressions(self.model, images, batch_size))
-            logs["elapsed_s"] = time.perf_counter() - self.started
-
-    return AccuracyClock()
 
 
 class CrnnSpec(ModelSpec):
@@ -112,34 +89,20 @@ class CrnnSpec(ModelSpec):
             fixed_expressions=self.expressions[fixed], fixed_fraction=float(self.config.get("fixed_fraction", 0.5)),
             thin_fraction=float(self.config.get("thin_minus_fraction", 0.5)),
             workers=int(self.config.get("generator_workers", 1)))
-        model = crnn.compile_crnn(crnn.build_crnn(**architecture(params), name=self.name.replace("@", "_")),
-                             learning_rate=float(params["learning_rate"]), clipnorm=params.get("clipnorm"))
-        steps = int(self.config["steps_per_epoch"])
-        # Under --time-budget the fit trains until its share of the budget ends, its schedule run by the clock.
-        epochs = UNTIL_DEADLINE if self.fold_seconds else int(self.config["epochs"])
-        schedule = crnn.ScheduleAndDeadline(schedule=params["schedule"], base=float(params["learning_rate"]),
-                                       total_steps=epochs * steps, time_limit=self.fold_seconds)
+        model = network.compile_crnn(crnn.build_crnn(**architecture(params), name=self.name.replace("@", "_")),
+                                     learning_rate=float(params["learning_rate"]), clipnorm=params.get("clipnorm"))
         watched = valid_index[:int(self.config.get("validation_images", 256))]
-        validation = (images[watched], crnn.encode_labels(self.expressions[watched])) if len(watched) else None
-        predict_batch = int(self.config.get("predict_batch_size", 256))
-        minutes = self.fold_seconds / 60 if self.fold_seconds else None
-        callbacks = [schedule, accuracy_clock(images[watched], self.expressions[watched], predict_batch),
-                     epoch_logger(self.name, seed, epochs=epochs, minutes=minutes, log=logger)]
-        if validation is not None:
-            callbacks.append(prune_on_validation_loss(context))
-        started = time.perf_counter()
-        fitted = model.fit(batches, epochs=epochs, steps_per_epoch=steps, validation_data=validation,
-                           validation_batch_size=predict_batch, shuffle=False, callbacks=callbacks, verbose=0)
-        seconds = time.perf_counter() - started
-        context.raise_if_pruned(f"{self.name}: validation CTC loss")
+        # Under --time-budget the fit trains until its share of the budget ends, its schedule run by the clock.
+        history = fitting.fit_ctc(
+            model, batches, name=self.name, context=context, table=crnn.CHARACTERS, params=params,
+            steps_per_epoch=int(self.config["steps_per_epoch"]), epochs=int(self.config["epochs"]),
+            time_limit=self.fold_seconds, watched_images=images[watched], watched_texts=self.expressions[watched],
+            read=self.predict, predict_batch=int(self.config.get("predict_batch_size", 256)), log=logger)
         test_prediction = self.predict_test(model)
         if self.test_labels is not None:  # generated mode: the test rows are the labelled rows, in order
             valid_prediction = test_prediction[valid_index]
         else:
             valid_prediction = self.predict(model, images[valid_index])
-        history = history_floats(fitted.history)
-        history.update(steps=schedule.steps, train_seconds=round(seconds, 2),
-                       train_images_per_s=round(schedule.steps * int(params["batch_size"]) / max(seconds, 1e-9), 1))
         return FoldResult(valid_prediction, test_prediction, model, history)
 
     def predict_test(self, model) -> np.ndarray:

@@ -5,15 +5,15 @@ import pytest
 
 from competitions.captcha.generator import Renderer, stream_random
 from competitions.captcha.images import to_array
+from comp.sequence import learning_rate_at
+from comp.sequence.fitting import ScheduleAndDeadline
+from comp.sequence.network import compile_crnn
 from competitions.captcha.model import (
     N_CLASSES,
     TIME_STEPS,
-    ScheduleAndDeadline,
     build_crnn,
-    compile_crnn,
     decode,
     encode_labels,
-    learning_rate_at,
     predict_expressions,
 )
 from competitions.captcha.spec import LEAN_CRNN, SEED_CRNN, architecture

@@ -1,0 +1,102 @@
+"""Fitting a CTC network on endless batches (imports Keras; plugins load it with ``comp._lazy.lazy_import``): the
+learning rate set per batch from the progress, a deadline, the held-out accuracy against time after every epoch, the
+per-epoch pruning hook of a tuned trial."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+import keras
+import numpy as np
+
+from comp.contract import FitContext
+from comp.sequence._characters import CharacterTable
+from comp.sequence._schedule import learning_rate_at
+from comp.vision import epoch_logger, history_floats, prune_on_validation_loss
+
+UNTIL_DEADLINE = 1_000_000  # epochs of a fit with a time limit: the deadline, not the count, ends it
+
+
+class ScheduleAndDeadline(keras.callbacks.Callback):
+    """Sets the learning rate from the training progress and stops at the deadline.
+
+    Progress is the larger of steps done / planned steps and time spent / time limit, so a fit cut short
+    by its time budget still goes through the whole schedule.
+    """
+
+    def __init__(self, *, schedule: str, base: float, total_steps: int, time_limit: float | None):
+        super().__init__()
+        self.schedule, self.base, self.total_steps, self.time_limit = schedule, base, total_steps, time_limit
+        self.steps = 0
+        self.started = time.perf_counter()
+
+    def progress(self) -> float:
+        by_steps = self.steps / max(1, self.total_steps)
+        by_time = (time.perf_counter() - self.started) / self.time_limit if self.time_limit else 0.0
+        return min(1.0, max(by_steps, by_time))
+
+    def on_train_begin(self, logs=None):
+        self.started = time.perf_counter()
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.model.optimizer.learning_rate.assign(learning_rate_at(self.schedule, self.base, self.progress()))
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+        if self.time_limit and time.perf_counter() - self.started >= self.time_limit:
+            self.model.stop_training = True
+
+
+class AccuracyClock(keras.callbacks.Callback):
+    """Adds, after each epoch, the held-out sequence accuracy (``val_sequence_accuracy``, the share of ``texts`` that
+    ``read(model, images)`` gets exactly right) and the seconds since training began (``elapsed_s``) to the fit's
+    history: the accuracy-against-time curve."""
+
+    def __init__(self, images: np.ndarray, texts: np.ndarray, read: Callable[[keras.Model, np.ndarray], np.ndarray]):
+        super().__init__()
+        self.images, self.texts, self.read = images, np.asarray(texts, dtype=str), read
+        self.started = time.perf_counter()
+
+    def on_train_begin(self, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is None:
+            return
+        if len(self.images):
+            logs["val_sequence_accuracy"] = float(np.mean(self.read(self.model, self.images).astype(str) == self.texts))
+        logs["elapsed_s"] = time.perf_counter() - self.started
+
+
+def fit_ctc(model: keras.Model, batches, *, name: str, context: FitContext, table: CharacterTable, params: dict,
+            steps_per_epoch: int, epochs: int, time_limit: float | None, watched_images: np.ndarray,
+            watched_texts: np.ndarray, read: Callable[[keras.Model, np.ndarray], np.ndarray], predict_batch: int,
+            log: logging.Logger) -> dict:
+    """Fit ``model`` (compiled) on the endless ``batches`` and return its history as JSON floats, with the steps,
+    training seconds and images/s.
+
+    Under a ``time_limit`` (seconds) the fit trains until the deadline, its schedule (``params``: schedule,
+    learning_rate, batch_size) run by the clock; else ``epochs`` of ``steps_per_epoch``. The watched held-out images
+    give the validation CTC loss (the pruning hook of a tuned trial) and the accuracy against time. A pruned trial
+    raises TrialPruned once Keras has cleaned up.
+    """
+    epochs = UNTIL_DEADLINE if time_limit else epochs
+    schedule = ScheduleAndDeadline(schedule=params["schedule"], base=float(params["learning_rate"]),
+                                   total_steps=epochs * steps_per_epoch, time_limit=time_limit)
+    validation = (watched_images, table.encode(watched_texts)) if len(watched_texts) else None
+    minutes = time_limit / 60 if time_limit else None
+    callbacks = [schedule, AccuracyClock(watched_images, watched_texts, read),
+                 epoch_logger(name, context.seed, epochs=epochs, minutes=minutes, log=log)]
+    if validation is not None:
+        callbacks.append(prune_on_validation_loss(context))
+    started = time.perf_counter()
+    fitted = model.fit(batches, epochs=epochs, steps_per_epoch=steps_per_epoch, validation_data=validation,
+                       validation_batch_size=predict_batch, shuffle=False, callbacks=callbacks, verbose=0)
+    seconds = time.perf_counter() - started
+    context.raise_if_pruned(f"{name}: validation CTC loss")
+    history = history_floats(fitted.history)
+    history.update(steps=schedule.steps, train_seconds=round(seconds, 2),
+                   train_images_per_s=round(schedule.steps * int(params["batch_size"]) / max(seconds, 1e-9), 1))
+    return history
