@@ -55,7 +55,7 @@ from comp.vision.heads import HEADS
 logger = logging.getLogger("comp")
 TRAIN_FLAGS = ("data", "folds", "trials", "seed", "backbones", "epochs", "time_budget", "storage", "task", "metric",
                "id_column", "label_column",
-               "allow_bad_test", "mixed_precision", "xla")
+               "allow_bad_test", "mixed_precision", "xla", "finetune", "pseudo_labels")
 
 
 def run_list(args: argparse.Namespace) -> int:

@@ -45,7 +45,11 @@ def add_train_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--allow-bad-test", action="store_true", default=None,
                         help="predict unreadable test images instead of stopping")
     parser.add_argument("--mixed-precision", action="store_true", default=None, help="float16 compute on GPUs")
-    parser.add_argument("--xla", action="store_true", default=None, help="XLA-compile feature extraction")
+    parser.add_argument("--xla", action="store_true", default=None, help="XLA-compile feature extraction and fine-tuning")
+    parser.add_argument("--finetune", action="store_true", default=None,
+                        help="also fine-tune a backbone end to end (image classification; see finetune_params)")
+    parser.add_argument("--pseudo-labels", action="store_true", default=None,
+                        help="fine-tune a second round on test images pseudo-labelled by each fold's network")
     parser.add_argument("--task", choices=("binary", "multiclass", "multilabel", "regression"),
                         help="the task type, when the data leaves it ambiguous (images)")
     parser.add_argument("--metric", help="the metric by name (comp.metrics.list_metrics(); images)")

@@ -40,7 +40,7 @@ OPTIONAL_KEYS: dict[str, type | tuple[type, ...]] = {
     "data": str, "epochs": int, "time_budget": (int, float), "storage": str, "cache_dir": str, "models": list,
     "mixed_precision": bool, "xla": bool, "default_weights": str, "heartbeat_seconds": int, "grace_seconds": int,
     "task": str, "metric": str, "id_column": str, "label_column": str, "daily_submissions": int, "kernel_gpu": bool,
-    "kernel_time_limit_minutes": (int, float),
+    "kernel_time_limit_minutes": (int, float), "finetune": bool, "pseudo_labels": bool, "finetune_params": dict,
 }
 AT_LEAST = {"folds": 2, "trials": 0, "seed": 0, "epochs": 1, "time_budget": 0, "chunk_size": 1, "extract_batch_size": 1,
             "heartbeat_seconds": 1, "grace_seconds": 1}

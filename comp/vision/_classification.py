@@ -16,6 +16,7 @@ from comp.report import classification_sections
 from comp.tasks import Task
 from comp.vision.features import FeatureSet, build_feature_sets, image_files, prediction_feature_sets
 from comp.vision._activation_section import cam_section
+from comp.vision.finetune import finetune_specs
 from comp.vision.heads import FeatureHeadSpec, check_class_counts, pipeline_model
 
 REFERENCE = "(a) logistic regression, C=1, standardised orig features"
@@ -93,8 +94,9 @@ class ImageClassificationCompetition(Competition):
         return specs
 
     def models(self, context: TrainingContext) -> list:
-        """The references (``reference_specs``) and every head on every feature set. What ``comp predict`` needs to
-        read new images back (task, submission format) is saved in the run."""
+        """The references (``reference_specs``) and every head on every feature set, then the fine-tuned networks
+        when the config asks for them (``finetune``, ``pseudo_labels``). What ``comp predict`` needs to read new images
+        back (task, submission format) is saved in the run."""
         dataset, config, run = context.dataset, context.config, context.run
         check_targets_against_folds(dataset.task, dataset.truth(), config, dataset.data_dir)
         feature_sets = build_feature_sets(dataset, config, context.cache_dir)
@@ -102,7 +104,15 @@ class ImageClassificationCompetition(Competition):
         columns, probability_columns = submission_format(dataset)
         run.write_json(PREDICTION_FILE, {"task": dataset.task.kind, "classes": list(dataset.task.classes),
                                          "submission_columns": columns, "probability_columns": probability_columns})
-        return self.head_specs(feature_sets, dataset.truth(), dataset.task, config)
+        return [*self.head_specs(feature_sets, dataset.truth(), dataset.task, config),
+                *self.finetuned_specs(dataset, config, run)]
+
+    def finetuned_specs(self, dataset: Dataset, config: dict, run: Run) -> list:
+        """``finetune@<backbone>`` (and its pseudo-label round ``finetune_pl@<backbone>``) when the config's
+        ``finetune`` (or ``pseudo_labels``) is on; none otherwise."""
+        if not (config.get("finetune") or config.get("pseudo_labels")):
+            return []
+        return finetune_specs(dataset, config, run)
 
     def read_new(self, data_dir: Path, config: dict) -> Dataset:
         """``comp predict``'s rows: the images of ``data_dir/test`` (or of ``data_dir`` itself), ids from their file
@@ -131,7 +141,8 @@ class ImageClassificationCompetition(Competition):
             raise CompError(f"{context.run.path} has no {PREDICTION_FILE}: train the run again with this comp")
         feature_sets = prediction_feature_sets(dataset.test["path"].tolist(), context.config, context.cache_dir)
         no_targets = np.zeros((0, dataset.task.n_outputs) if dataset.task.kind == "multilabel" else 0)
-        return self.head_specs(feature_sets, no_targets, dataset.task, context.config)
+        return [*self.head_specs(feature_sets, no_targets, dataset.task, context.config),
+                *self.finetuned_specs(dataset, context.config, context.run)]
 
     def write_submission(self, dataset: Dataset, test_prediction: np.ndarray, *, run,
                          submissions_root: Path) -> tuple[Path, Path]:

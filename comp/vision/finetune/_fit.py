@@ -1,0 +1,117 @@
+"""One fold's two-phase fine-tuning: the head alone on the frozen backbone, then the backbone's top blocks too at a
+lower, scheduled rate; early stopping on the inner split's loss, the best weights kept, a checkpoint after every
+epoch (a killed fit resumes there), pruning through the callbacks the spec passes, and an optional time limit."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from comp._lazy import lazy_import
+from comp.vision.finetune._augment import AugmentedReader
+from comp.vision.finetune._checkpoint import Checkpoint, FitState
+from comp.vision.finetune._inputs import training_batches, view_batches
+from comp.vision.finetune._network import prepare_phase
+from comp.vision.finetune._schedule import phase_schedule
+
+keras = lazy_import("keras")
+tf = lazy_import("tensorflow")
+logger = logging.getLogger("comp.finetune")
+
+
+@dataclass(frozen=True)
+class FitPlan:
+    """The epochs, rates and schedule of both phases; ``patience`` epochs without a better inner-split loss end a
+    phase; ``seconds_allowed`` (None: no limit) ends the fit before an epoch that would overrun it."""
+    head_epochs: int
+    epochs: int
+    head_learning_rate: float
+    learning_rate: float
+    unfreeze: str | int
+    schedule: str
+    warmup: float
+    patience: int
+    batch_size: int
+    seconds_allowed: float | None = None
+
+
+def epoch_book(state: FitState, checkpoint: Checkpoint, schedule):
+    """A callback that after each epoch puts its logs into the fit state, keeps the best weights and writes the
+    checkpoint (before any callback after it can stop or kill the fit)."""
+    timing = {"epoch_started": time.perf_counter(), "seconds": state.seconds}
+
+    def begin(epoch, logs=None):
+        timing["epoch_started"] = time.perf_counter()
+
+    def end(epoch, logs=None):
+        state.phase_steps = schedule.steps_done
+        state.phase_seconds = schedule.seconds()
+        timing["seconds"] += time.perf_counter() - timing["epoch_started"]
+        improved = state.record(logs or {}, timing["seconds"])
+        checkpoint.save(state, schedule.model, improved=improved)
+
+    return keras.callbacks.LambdaCallback(on_epoch_begin=begin, on_epoch_end=end)
+
+
+def validation_batches(paths: list[str], targets: np.ndarray, size: tuple[int, int], batch_size: int):
+    """(images, targets) batches of the inner split, decoded once and cached in memory; None without rows."""
+    if not len(paths):
+        return None
+    images = view_batches(paths, size, "orig", batch_size=batch_size)
+    return tf.data.Dataset.zip((images, tf.data.Dataset.from_tensor_slices(targets).batch(batch_size))).cache()
+
+
+def fine_tune(model, *, plan: FitPlan, task: str, training: tuple[list[str], np.ndarray],
+              validation: tuple[list[str], np.ndarray], reader: AugmentedReader, seed: int, checkpoint: Checkpoint,
+              callbacks: list, stopped, jit_compile: bool = False, workers: int | None = None) -> dict:
+    """Train ``model`` (from ``build_network``) in place on ``training`` (paths, targets (n,) or (n, K)) with early
+    stopping on ``validation``, resuming from ``checkpoint`` when it holds a state; end with the best weights. Stops
+    early when ``stopped()`` (e.g. a pruned trial) says so after an epoch. Returns the per-epoch history."""
+    paths, targets = training
+    state = checkpoint.load()
+    resuming = state is not None
+    state = state or FitState()
+    if resuming:
+        logger.info("resuming fine-tuning at epoch %d (phase %d)", state.epoch + 1, state.phase)
+    valid = validation_batches(validation[0], validation[1], reader.size, plan.batch_size)
+    steps = math.ceil(len(paths) / plan.batch_size)
+    phases = ((1, plan.head_epochs, plan.head_learning_rate, "constant"),
+              (2, plan.epochs, plan.learning_rate, plan.schedule))
+    for phase, epochs, rate, schedule_name in phases:
+        if state.phase > phase:
+            continue
+        prepare_phase(model, phase=phase, unfreeze=plan.unfreeze, learning_rate=rate, task=task,
+                      jit_compile=jit_compile)
+        if resuming:
+            checkpoint.restore(model, optimizer=state.phase_epochs > 0)
+            resuming = False
+        spent_before = state.seconds - state.phase_seconds
+        schedule = phase_schedule(schedule=schedule_name, base=rate, warmup=plan.warmup, planned_steps=epochs * steps,
+                                 seconds_allowed=plan.seconds_allowed - spent_before if plan.seconds_allowed else None,
+                                 steps_done=state.phase_steps, seconds_done=state.phase_seconds)
+        book = epoch_book(state, checkpoint, schedule)
+        while state.phase_epochs < epochs and state.waited < plan.patience and not out_of_time(state, plan):
+            batches = training_batches(paths, targets, seed=seed, epoch=state.epoch, batch_size=plan.batch_size,
+                                       reader=reader, workers=workers)
+            model.fit(batches, initial_epoch=state.epoch, epochs=state.epoch + 1, validation_data=valid,
+                      callbacks=[schedule, book, *callbacks], shuffle=False, verbose=0)
+            if stopped():
+                return state.history
+        if checkpoint.best_weights is not None:
+            model.set_weights(checkpoint.best_weights)
+        state.next_phase()
+        checkpoint.save(state, model, improved=False)
+    if resuming:  # the checkpoint of a fit that had finished: its final (best) weights
+        checkpoint.restore(model, optimizer=False)
+    return state.history
+
+
+def out_of_time(state: FitState, plan: FitPlan) -> bool:
+    """Whether one more epoch (as long as the mean one so far) would overrun the plan's seconds."""
+    if not plan.seconds_allowed or state.epoch == 0:
+        return False
+    return state.seconds + state.seconds / state.epoch > plan.seconds_allowed

@@ -1,0 +1,68 @@
+"""The fine-tuning input pipelines on ``tf.data``: augmented training batches (OpenCV reading and albumentations in
+a parallel ``tf.numpy_function`` map, prefetched, so the cores prepare the next batches while the network trains),
+and plain batches of one test-time view for validation and prediction."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from comp._lazy import lazy_import
+from comp.vision.finetune._augment import AugmentedReader, read_image
+
+tf = lazy_import("tensorflow")
+
+VIEWS = ("orig", "flip", "crop")  # test-time views: as is, mirrored left-right, the central 80% enlarged
+CROP_FRACTION = 0.8
+
+
+def sample_seeds(seed: int, epoch: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the order of the ``count`` training samples in ``epoch``, one augmentation seed per sample): both fixed by
+    (seed, epoch), so a fit resumed at an epoch draws what the uninterrupted fit drew."""
+    rng = np.random.default_rng([seed, epoch])
+    return rng.permutation(count), rng.integers(0, 2**31 - 1, size=count, dtype=np.int64)
+
+
+def training_batches(paths: list[str], targets: np.ndarray, *, seed: int, epoch: int, batch_size: int,
+                     reader: AugmentedReader, workers: int | None = None):
+    """One epoch of augmented training batches: (images float32 (b, height, width, 3) in 0..255, targets (b,) or
+    (b, K)), in an order and with augmentations drawn from (seed, epoch). ``workers`` None lets tf.data choose how
+    many images are prepared at once."""
+    order, seeds = sample_seeds(seed, epoch, len(paths))
+    height, width = reader.size
+
+    def augment(path, sample_seed, target):
+        image = tf.numpy_function(reader, [path, sample_seed], tf.uint8, stateful=False)
+        image.set_shape((height, width, 3))
+        return image, target
+
+    dataset = tf.data.Dataset.from_tensor_slices((np.asarray(paths, dtype=str)[order], seeds, targets[order]))
+    dataset = dataset.map(augment, num_parallel_calls=workers or tf.data.AUTOTUNE, deterministic=True)
+    return dataset.batch(batch_size).map(lambda images, target: (tf.cast(images, tf.float32), target)).prefetch(
+        tf.data.AUTOTUNE)
+
+
+def view_of(images, view: str):
+    """A batch of images (b, height, width, 3) seen in one test-time view (``VIEWS``), same shape."""
+    if view == "orig":
+        return images
+    if view == "flip":
+        return tf.reverse(images, axis=[2])
+    if view == "crop":
+        height, width = images.shape[1], images.shape[2]
+        return tf.image.resize(tf.image.central_crop(images, CROP_FRACTION), (height, width))
+    raise ValueError(f"unknown test-time view {view!r}; known: {', '.join(VIEWS)}")
+
+
+def view_batches(paths: list[str], size: tuple[int, int], view: str, *, batch_size: int,
+                 workers: int | None = None):
+    """Batches of float32 images (b, height, width, 3) of ``paths`` in order, seen in ``view``."""
+    height, width = size
+
+    def load(path):
+        image = tf.numpy_function(lambda name: read_image(name.decode(), size), [path], tf.uint8, stateful=False)
+        image.set_shape((height, width, 3))
+        return image
+
+    dataset = tf.data.Dataset.from_tensor_slices(np.asarray(paths, dtype=str))
+    dataset = dataset.map(load, num_parallel_calls=workers or tf.data.AUTOTUNE, deterministic=True).batch(batch_size)
+    return dataset.map(lambda images: view_of(tf.cast(images, tf.float32), view)).prefetch(tf.data.AUTOTUNE)

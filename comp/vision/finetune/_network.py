@@ -1,0 +1,54 @@
+"""The fine-tuned network: raw 0..255 RGB images -> the backbone's preprocessing -> the backbone (called with
+``training=False``, so its batch-norm layers always normalise with their ImageNet statistics) -> average pooling ->
+dropout -> the task's output layer; and its two training phases."""
+
+from __future__ import annotations
+
+from comp._lazy import lazy_import
+from comp.vision.backbones import BackboneSpec, ResolvedWeights
+from comp.vision.finetune._blocks import set_backbone_trainable
+
+keras = lazy_import("keras")
+
+OUTPUTS = {  # task -> (activation of the output layer, loss)
+    "binary": ("sigmoid", "binary_crossentropy"),
+    "multiclass": ("softmax", "sparse_categorical_crossentropy"),
+    "multilabel": ("sigmoid", "binary_crossentropy"),
+    "regression": ("linear", "mean_squared_error"),
+}
+BACKBONE_LAYER = "backbone"
+
+
+def build_network(backbone: BackboneSpec, weights: ResolvedWeights, size: tuple[int, int], *, task: str,
+                  n_outputs: int, dropout: float, seed: int):
+    """The network for images (N, height, width, 3) -> (N, n_outputs); the output layer computes in float32 even
+    under mixed precision. Its backbone is the layer named ``BACKBONE_LAYER``."""
+    if task not in OUTPUTS:
+        raise ValueError(f"unknown task {task!r}; known: {', '.join(OUTPUTS)}")
+    keras.utils.set_random_seed(seed)
+    height, width = size
+    images = keras.Input((height, width, 3), name="image")
+    network = backbone.build(weights, size)
+    network.name = BACKBONE_LAYER
+    feature_map = network(backbone.preprocessing_layer()(images), training=False)
+    pooled = keras.layers.GlobalAveragePooling2D(name="average_pool")(feature_map)
+    dropped = keras.layers.Dropout(dropout, seed=seed, name="dropout")(pooled)
+    activation = OUTPUTS[task][0]
+    output = keras.layers.Dense(n_outputs, activation=activation, dtype="float32", name="prediction")(dropped)
+    return keras.Model(images, output, name=f"finetune_{backbone.name}")
+
+
+def backbone_of(model):
+    """The backbone inside a network ``build_network`` made (or one loaded back from a fold model)."""
+    return model.get_layer(BACKBONE_LAYER)
+
+
+def prepare_phase(model, *, phase: int, unfreeze: str | int, learning_rate: float, task: str, jit_compile: bool):
+    """Set what trains and compile: phase 1 the head alone (the backbone frozen), phase 2 also the top ``unfreeze``
+    blocks of the backbone (batch-norm layers stay frozen), each with a new Adam at ``learning_rate``."""
+    backbone = backbone_of(model)
+    if phase == 1:
+        backbone.trainable = False
+    else:
+        set_backbone_trainable(backbone, unfreeze)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=OUTPUTS[task][1], jit_compile=jit_compile)

@@ -1,0 +1,185 @@
+"""``finetune@<backbone>``: a registry backbone and a new head trained end to end under the run's folds (any task
+type), with test-time views; ``finetune_pl@<backbone>`` is its second round on leak-free pseudo-labels."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from comp._lazy import lazy_import
+from comp.contract import Dataset, FitContext, FoldResult, ModelSpec
+from comp.engine import params_key
+from comp.io import Run, write_json
+from comp.tasks import Task
+from comp.vision._callbacks import epoch_logger, prune_on_validation_loss
+from comp.vision.backbones import get_backbone, preprocessing_layer_class, resolve_weights
+from comp.vision.features import distribution_strategy, precision_policy
+from comp.vision.finetune._augment import AugmentedReader
+from comp.vision.finetune._checkpoint import Checkpoint
+from comp.vision.finetune._fit import FitPlan, fine_tune
+from comp.vision.finetune._inputs import view_batches
+from comp.vision.finetune._network import build_network
+from comp.vision.finetune._options import FinetuneOptions, finetune_backbones, finetune_options
+from comp.vision.finetune._pseudo import PseudoLabels
+from comp.vision.finetune._rows import inner_split, task_loss
+
+keras = lazy_import("keras")
+logger = logging.getLogger("comp.finetune")
+NETWORK_FILE = "network.keras"
+UNFREEZE_CHOICES = ("all", "1", "2", "4")
+PREDICT_BATCH = 64
+
+
+def unfreeze_blocks(value: str | int) -> str | int:
+    """``unfreeze`` as ``set_backbone_trainable`` takes it: "all" or a number of blocks (params keep it a string)."""
+    return "all" if str(value) == "all" else int(value)
+
+
+class FinetuneSpec(ModelSpec):
+    """A backbone fine-tuned with a new head on the rows of ``train_paths`` (``targets``: (n,) classes or values,
+    (n, K) labels; ``groups``: (n,) the image or group of each row, kept on one side of the early-stopping split),
+    predicting ``test_paths`` as the mean over the test-time views; with ``pseudo``, also trained on the test images
+    fold k's round-1 network labelled. ``checkpoint_root`` (None: no checkpoints) holds per-epoch checkpoints."""
+
+    def __init__(self, *, backbone: str, weights_source: str, train_paths: list[str], targets: np.ndarray,
+                 groups: np.ndarray, test_paths: list[str], task: Task, options: FinetuneOptions,
+                 checkpoint_root: Path | None, seed: int = 0, pseudo: PseudoLabels | None = None,
+                 name: str | None = None):
+        self.backbone = get_backbone(backbone)
+        self.weights = resolve_weights(self.backbone, weights_source, seed=seed)
+        self.train_paths = np.asarray(train_paths, dtype=str)
+        self.targets = np.asarray(targets, dtype=np.int64 if task.kind == "multiclass" else np.float32)
+        self.groups = np.asarray(groups)
+        self.test_paths = np.asarray(test_paths, dtype=str)
+        self.task = task
+        self.options = options
+        self.checkpoint_root = Path(checkpoint_root) if checkpoint_root is not None else None
+        self.pseudo = pseudo
+        self.name = name or f"{'finetune_pl' if pseudo else 'finetune'}@{backbone}"
+        self.tunable = pseudo is None  # round 2 refits round 1's parameters on the same folds
+        self.size = tuple(options.input_size or self.backbone.input_size)
+
+    def default_params(self) -> dict:
+        params = self.pseudo.round1_params() if self.pseudo is not None else dict(self.options.params)
+        return {**params, "unfreeze": str(params["unfreeze"])}
+
+    def search_space(self, trial) -> dict:
+        """Learning rates of both phases, unfreeze depth, augmentation strength, epochs and schedule."""
+        start = self.default_params()
+        epochs = int(start["epochs"])
+        return {**start,
+                "head_learning_rate": trial.suggest_float("head_learning_rate", 1e-4, 1e-2, log=True),
+                "learning_rate": trial.suggest_float("learning_rate", 1e-5, 1e-3, log=True),
+                "unfreeze": trial.suggest_categorical("unfreeze", sorted({*UNFREEZE_CHOICES, start["unfreeze"]})),
+                "strength": trial.suggest_float("strength", 0.0, 1.0),
+                "epochs": trial.suggest_int("epochs", max(1, epochs // 2), max(2, epochs * 2)),
+                "schedule": trial.suggest_categorical("schedule", ["cosine", "step"])}
+
+    def plan(self, params: dict) -> FitPlan:
+        return FitPlan(head_epochs=int(params["head_epochs"]), epochs=int(params["epochs"]),
+                       head_learning_rate=float(params["head_learning_rate"]),
+                       learning_rate=float(params["learning_rate"]), unfreeze=unfreeze_blocks(params["unfreeze"]),
+                       schedule=params["schedule"], warmup=float(params["warmup"]), patience=int(params["patience"]),
+                       batch_size=int(params["batch_size"]), seconds_allowed=self.options.fold_seconds)
+
+    def checkpoint(self, params: dict, fold: int) -> Checkpoint:
+        if self.checkpoint_root is None:
+            return Checkpoint(None)
+        return Checkpoint(self.checkpoint_root / params_key(params) / f"fold{fold}")
+
+    def fit_fold(self, params: dict, train_index: np.ndarray, valid_index: np.ndarray,
+                 context: FitContext) -> FoldResult:
+        fit_rows, stop_rows = inner_split(self.targets[train_index], self.groups[train_index],
+                                          fraction=self.options.validation_fraction, seed=context.seed,
+                                          stratify=self.task.kind in ("binary", "multiclass"))
+        fit_index, stop_index = train_index[fit_rows], train_index[stop_rows]
+        paths, targets = list(self.train_paths[fit_index]), self.targets[fit_index]
+        extra = {}
+        if self.pseudo is not None:
+            kept, labels, threshold = self.pseudo.for_fold(context.fold)
+            paths += list(self.test_paths[kept])
+            targets = np.concatenate([targets, labels.astype(targets.dtype)])
+            extra["pseudo_labels"] = {"test_rows": int(len(kept)), "threshold": threshold}
+            logger.info("%s fold %d: %d pseudo-labelled test images (confidence >= %.4f)", self.name, context.fold,
+                        len(kept), threshold)
+        checkpoint = self.checkpoint(params, context.fold)
+        reader = AugmentedReader(self.size, strength=float(params["strength"]),
+                                 colour_jitter=self.options.colour_jitter)
+        with precision_policy(self.options.mixed_precision), distribution_strategy().scope():
+            model = build_network(self.backbone, self.weights, self.size, task=self.task.kind,
+                                  n_outputs=self.task.n_outputs, dropout=float(params["dropout"]), seed=context.seed)
+            plan = self.plan(params)
+            history = fine_tune(
+                model, plan=plan, task=self.task.kind, training=(paths, targets),
+                validation=(list(self.train_paths[stop_index]), self.targets[stop_index]), reader=reader,
+                seed=context.seed, checkpoint=checkpoint, jit_compile=self.options.xla, workers=self.options.workers,
+                callbacks=[epoch_logger(self.name, context.seed, epochs=plan.head_epochs + plan.epochs, log=logger),
+                           prune_on_validation_loss(context)],
+                stopped=lambda: context.pruned_at is not None)
+        if context.pruned_at is not None:
+            checkpoint.remove()
+            context.raise_if_pruned(f"{self.name}: inner-split loss")
+        by_view = self.view_predictions(model, self.train_paths[valid_index])
+        valid_prediction = np.mean(list(by_view.values()), axis=0)
+        truth = self.targets[valid_index]
+        losses = {view: task_loss(self.task.kind, truth, prediction) for view, prediction in by_view.items()}
+        losses["+".join(by_view)] = task_loss(self.task.kind, truth, valid_prediction)
+        test_prediction = self.predict_test(model)
+        checkpoint.remove()
+        return FoldResult(valid_prediction, test_prediction, model, {**history, "tta_valid_loss": losses, **extra})
+
+    def view_predictions(self, model, paths: np.ndarray) -> dict[str, np.ndarray]:
+        """The network's prediction of ``paths`` in every test-time view: view -> (n,) or (n, K)."""
+        predictions = {}
+        for view in self.options.views:
+            batches = view_batches(list(paths), self.size, view, batch_size=PREDICT_BATCH,
+                                   workers=self.options.workers)
+            output = np.asarray(model.predict(batches, verbose=0), dtype=np.float64)
+            predictions[view] = output[:, 0] if self.task.n_outputs == 1 else output
+        return predictions
+
+    def predict_test(self, model) -> np.ndarray:
+        """The mean over the test-time views of the test rows, (n_test,) or (n_test, K)."""
+        return np.mean(list(self.view_predictions(model, self.test_paths).values()), axis=0)
+
+    def save_model(self, model, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        model.save(directory / NETWORK_FILE)
+        write_json(directory / "network.json", {"backbone": self.backbone.name, "input_size": list(self.size),
+                                                "task": self.task.kind})
+
+    def load_model(self, directory: Path):
+        preprocessing_layer_class()  # registers the preprocessing layer the network holds
+        return keras.models.load_model(Path(directory) / NETWORK_FILE, compile=False)
+
+    def describe(self) -> dict:
+        return {"kind": "finetune", "backbone": self.backbone.name, "input_size": list(self.size),
+                "views": list(self.options.views), "pseudo_labels_from": self.pseudo.round1 if self.pseudo else None}
+
+
+def finetune_specs(dataset: Dataset, config: dict, run: Run) -> list[FinetuneSpec]:
+    """The fine-tuned models a run's config asks for (``finetune``, ``pseudo_labels``): one per fine-tuned backbone
+    and, with pseudo-labels, its second round right after it."""
+    names = finetune_backbones(config)
+    pseudo = bool(config.get("pseudo_labels"))
+    options = finetune_options(config, n_specs=len(names) * (2 if pseudo else 1))
+    task = dataset.task
+    truth = dataset.truth() if dataset.targets is not None else np.zeros((0, task.n_outputs))
+    groups = dataset.train["group"].to_numpy() if "group" in dataset.train else np.arange(len(dataset.train))
+    sources = config.get("weights") or {}
+    specs = []
+    for name in names:
+        common = dict(backbone=name, weights_source=sources.get(name, config.get("default_weights", "imagenet")),
+                      train_paths=dataset.train["path"].astype(str).tolist(), targets=truth, groups=groups,
+                      test_paths=dataset.test["path"].astype(str).tolist(), task=task, options=options,
+                      seed=int(config.get("seed", 0)))
+        first = FinetuneSpec(**common, checkpoint_root=run.file("finetune_checkpoints", f"finetune@{name}"))
+        specs.append(first)
+        if pseudo:
+            labels = PseudoLabels(run=run, round1=first.name, truth=truth, task=task.kind,
+                                  accuracy=options.pseudo_accuracy)
+            specs.append(FinetuneSpec(**common, pseudo=labels,
+                                      checkpoint_root=run.file("finetune_checkpoints", f"finetune_pl@{name}")))
+    return specs

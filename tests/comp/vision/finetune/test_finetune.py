@@ -1,0 +1,238 @@
+"""The fine-tuning spec on tiny generated images: frozen batch norm, the image-grouped inner split, per-fold
+pseudo-labels, resume after a kill mid-fold, and `comp predict` of a fine-tuned run."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from comp.contract import FitContext
+from comp.engine import train
+from comp.io import Run, resolve_config
+from comp.tasks import Task
+from comp.vision.backbones import BackboneSpec, get_backbone, register_backbone, resolve_weights
+from comp.vision.finetune import (
+    FINETUNE_START,
+    FinetuneOptions,
+    FinetuneSpec,
+    PseudoLabels,
+    backbone_blocks,
+    backbone_of,
+    build_network,
+    inner_split,
+    set_backbone_trainable,
+)
+from comp._lazy import lazy_import
+from competitions.images import ImagesCompetition
+from competitions.images.demo import write_demo
+from competitions.images.reader import read_images
+
+keras = lazy_import("keras")
+SIZE = (48, 48)
+TINY = {**FINETUNE_START, "head_epochs": 1, "epochs": 1, "batch_size": 8, "patience": 10}
+
+
+def tiny_batch_norm_network(spec, weights, input_shape):
+    """conv -> batch norm -> relu, twice, with a residual sum: a small backbone whose batch norm can be watched."""
+    keras.utils.set_random_seed(weights.seed)
+    images = keras.Input(input_shape)
+    first = keras.layers.ReLU()(keras.layers.BatchNormalization(name="bn1")(
+        keras.layers.Conv2D(8, 3, strides=2, padding="same", name="conv1")(images)))
+    second = keras.layers.BatchNormalization(name="bn2")(keras.layers.Conv2D(8, 3, padding="same", name="conv2")(first))
+    return keras.Model(images, keras.layers.ReLU()(keras.layers.Add(name="residual")([first, second])), name="tiny_bn")
+
+
+@register_backbone("tiny_bn_test")
+def tiny_bn_test() -> BackboneSpec:
+    return BackboneSpec(name="tiny_bn_test", input_size=SIZE, feature_size=8, preprocessing="tf-unit",
+                        weights_filename="none.h5", skip_layers=(), _build=tiny_batch_norm_network,
+                        _downloadable=False)
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    """24 generated multi-class pictures (4 shapes) and 6 test pictures."""
+    data = write_demo(tmp_path_factory.mktemp("images") / "data", n=24, seed=0, task="multiclass")
+    return read_images(data, {})
+
+
+def make_spec(layout, tmp_path, *, backbone="squeezenet1_1", params=TINY, pseudo=None, name=None):
+    options = FinetuneOptions(params=dict(params), input_size=SIZE, views=("orig", "flip"),
+                              validation_fraction=0.25)
+    return FinetuneSpec(backbone=backbone, weights_source="none", train_paths=layout.train["path"].tolist(),
+                        targets=layout.targets, groups=np.arange(len(layout.train)),
+                        test_paths=layout.test["path"].tolist(), task=layout.task, options=options,
+                        checkpoint_root=tmp_path / "checkpoints", pseudo=pseudo, name=name)
+
+
+def batch_norm_arrays(model) -> dict[str, list[np.ndarray]]:
+    """gamma, beta, moving mean and moving variance of every batch-norm layer of the network's backbone."""
+    return {layer.name: [np.array(weight) for weight in layer.get_weights()] for layer in backbone_of(model).layers
+            if isinstance(layer, keras.layers.BatchNormalization)}
+
+
+def test_batch_norm_weights_and_statistics_stay_unchanged_while_the_backbone_trains(images, tmp_path):
+    spec = make_spec(images, tmp_path, backbone="tiny_bn_test", params={**TINY, "head_epochs": 2, "epochs": 0})
+    rows = np.arange(len(images.train))
+    fresh = build_network(spec.backbone, resolve_weights(spec.backbone, "none", seed=0), SIZE, task="multiclass",
+                          n_outputs=4, dropout=0.2, seed=5)
+    phase_one = spec.fit_fold(spec.default_params(), rows[:18], rows[18:], FitContext(seed=5, fold=0)).model
+    for name, arrays in batch_norm_arrays(fresh).items():
+        assert len(arrays) == 4
+        for before, after in zip(arrays, batch_norm_arrays(phase_one)[name]):
+            np.testing.assert_array_equal(before, after)
+    for before, after in zip(backbone_of(fresh).get_weights(), backbone_of(phase_one).get_weights()):
+        np.testing.assert_array_equal(before, after)  # phase 1: the whole backbone frozen
+    assert not np.array_equal(fresh.get_layer("prediction").get_weights()[0],
+                              phase_one.get_layer("prediction").get_weights()[0])  # the head trained
+
+    spec = make_spec(images, tmp_path, backbone="tiny_bn_test", params={**TINY, "learning_rate": 1e-2})
+    both = spec.fit_fold(spec.default_params(), rows[:18], rows[18:], FitContext(seed=5, fold=0)).model
+    for name, arrays in batch_norm_arrays(fresh).items():  # phase 2: convolutions train, batch norm stays frozen
+        for before, after in zip(arrays, batch_norm_arrays(both)[name]):
+            np.testing.assert_array_equal(before, after)
+    assert not np.array_equal(backbone_of(fresh).get_layer("conv2").get_weights()[0],
+                              backbone_of(both).get_layer("conv2").get_weights()[0])
+
+
+def test_squeezenet_blocks_are_its_fire_modules_and_unfreeze_counts_them():
+    backbone = get_backbone("squeezenet1_1")
+    network = backbone.build(resolve_weights(backbone, "none"), (64, 64))
+    blocks = backbone_blocks(network)
+    assert [block[-1].name for block in blocks] == ["pool1", *[f"fire{index}_concat" for index in range(2, 10)]]
+    set_backbone_trainable(network, 2)
+    assert {layer.name.split("_")[0] for layer in network.layers if layer.trainable and layer.weights} == {
+        "fire8", "fire9"}
+
+
+def test_the_inner_split_never_puts_two_views_of_one_image_on_both_sides():
+    rng = np.random.default_rng(0)
+    images = np.repeat(np.arange(60), 3)  # three views (orig, flip, crop) of each of 60 images
+    targets = np.repeat(rng.integers(0, 3, size=60), 3)
+    for seed in range(5):
+        fit, stop = inner_split(targets, images, fraction=0.2, seed=seed, stratify=True)
+        assert set(images[fit]).isdisjoint(images[stop])
+        assert len(fit) + len(stop) == len(images) and len(stop) % 3 == 0 and len(stop)
+    labels = rng.integers(0, 2, size=(180, 4))
+    fit, stop = inner_split(labels, images, fraction=0.2, seed=1, stratify=False)
+    assert set(images[fit]).isdisjoint(images[stop])
+
+
+def fake_round_one(tmp_path, fold_predictions: list[np.ndarray], fold_of_row: np.ndarray, oof: np.ndarray) -> Run:
+    """A run in which model ``finetune@x`` finished: each fold's test prediction saved beside its fold model, the
+    OOF predictions, and (as a decoy) a fold-mean test prediction whose labels differ from every fold's."""
+    run = Run.create(tmp_path, "images", tmp_path / "run")
+    run.write_json("folds.json", {"fold": fold_of_row.tolist()})
+    run.write_json("scores.json", {"models": {"finetune@x": {"params_key": "key", "params": dict(TINY)}}})
+    for fold, prediction in enumerate(fold_predictions):
+        directory = run.file("fold_cache", "finetune@x", "key", f"fold{fold}")
+        (directory / "model").mkdir(parents=True)
+        np.save(directory / "test.npy", prediction)
+    run.save_predictions("finetune@x", oof, 1 - np.mean(fold_predictions, axis=0))
+    return run
+
+
+def test_the_pseudo_labels_of_fold_k_come_from_fold_k_model_alone(tmp_path):
+    truth = np.array([0, 1] * 10)
+    fold_of_row = np.arange(20) % 2
+    oof = np.where(truth == 1, 0.95, 0.05)
+    fold_predictions = [np.array([0.99, 0.02, 0.6, 0.97]), np.array([0.03, 0.98, 0.99, 0.4])]
+    run = fake_round_one(tmp_path, fold_predictions, fold_of_row, oof)
+    labels = PseudoLabels(run=run, round1="finetune@x", truth=truth, task="binary", accuracy=0.95)
+    kept, targets, threshold = labels.for_fold(0)
+    assert threshold == pytest.approx(0.9)
+    assert kept.tolist() == [0, 1, 3] and targets.tolist() == [1, 0, 1]  # fold 0's labels, not the mean's
+    kept, targets, _ = labels.for_fold(1)
+    assert kept.tolist() == [0, 1, 2] and targets.tolist() == [0, 1, 1]
+
+
+def test_round_two_trains_fold_k_on_the_test_images_fold_k_labelled(images, tmp_path, monkeypatch):
+    n_test = len(images.test)
+    fold_predictions = [np.eye(4)[np.arange(n_test) % 4] * 0.97 + 0.0075,
+                        np.eye(4)[(np.arange(n_test) + 1) % 4] * 0.97 + 0.0075]
+    fold_of_row = np.arange(len(images.train)) % 2
+    run = fake_round_one(tmp_path, fold_predictions, fold_of_row, np.eye(4)[images.targets] * 0.97 + 0.0075)
+    seen = {}
+
+    def record(model, *, training, **options):
+        seen["paths"], seen["targets"] = training
+        return {}
+
+    monkeypatch.setattr("comp.vision.finetune._spec.fine_tune", record)
+    labels = PseudoLabels(run=run, round1="finetune@x", truth=images.targets, task="multiclass", accuracy=0.9)
+    spec = make_spec(images, tmp_path, pseudo=labels)
+    assert spec.name == "finetune_pl@squeezenet1_1" and not spec.tunable
+    rows = np.arange(len(images.train))
+    for fold in (0, 1):
+        result = spec.fit_fold(TINY, rows[fold_of_row != fold], rows[fold_of_row == fold], FitContext(seed=0, fold=fold))
+        test_paths = images.test["path"].tolist()
+        pseudo = [(test_paths.index(path), target) for path, target in zip(seen["paths"], seen["targets"])
+                  if path in test_paths]
+        assert [row for row, _ in pseudo] == list(range(n_test))
+        assert [int(target) for _, target in pseudo] == np.argmax(fold_predictions[fold], axis=1).tolist()
+        assert not set(seen["paths"]) & set(images.train["path"].iloc[rows[fold_of_row == fold]])  # held out
+        assert result.history["pseudo_labels"]["test_rows"] == n_test
+
+
+def test_a_fit_killed_after_epoch_two_resumes_from_its_last_saved_epoch(images, tmp_path):
+    params = {**TINY, "head_epochs": 1, "epochs": 4}
+    rows = np.arange(len(images.train))
+    first_epochs = []
+
+    def killed_after_epoch_two(epoch, loss):
+        first_epochs.append(epoch)
+        if epoch == 2:
+            raise KeyboardInterrupt("killed")  # as a kill mid-fold: nothing after the epoch's checkpoint runs
+        return False
+
+    spec = make_spec(images, tmp_path, params=params)
+    with pytest.raises(KeyboardInterrupt):
+        spec.fit_fold(params, rows[:18], rows[18:], FitContext(seed=2, fold=1, epoch_reporter=killed_after_epoch_two))
+    assert first_epochs == [0, 1, 2]
+    resumed_epochs = []
+    resumed = make_spec(images, tmp_path, params=params).fit_fold(
+        params, rows[:18], rows[18:], FitContext(seed=2, fold=1, epoch_reporter=lambda epoch, loss:
+                                                 resumed_epochs.append(epoch) or False))
+    assert resumed_epochs == [3, 4]  # the last saved epoch was 2: epochs 3 and 4 are left
+    assert len(resumed.history["loss"]) == 5 and resumed.history["phase"] == [1.0, 2.0, 2.0, 2.0, 2.0]
+    assert not (tmp_path / "checkpoints").exists() or not any((tmp_path / "checkpoints").rglob("*.npz"))
+
+
+@pytest.mark.parametrize("task", ["binary", "multilabel", "regression"])
+def test_every_task_type_fits_and_predicts_in_its_shape(tmp_path, task):
+    rng = np.random.default_rng(1)
+    layout = read_images(write_demo(tmp_path / "data", n=16, seed=1,
+                                    task="multiclass" if task == "binary" else task), {})
+    if task == "binary":
+        layout.task, layout.targets = Task("binary", ("0", "1")), (layout.targets % 2).astype(int)
+    spec = make_spec(layout, tmp_path, params={**TINY, "epochs": 0})
+    rows = rng.permutation(len(layout.train))
+    result = spec.fit_fold(spec.default_params(), rows[:12], rows[12:], FitContext(seed=0, fold=0))
+    shape = (4,) if layout.task.n_outputs == 1 else (4, layout.task.n_outputs)
+    assert result.valid_prediction.shape == shape and np.isfinite(result.test_prediction).all()
+    assert set(result.history["tta_valid_loss"]) == {"orig", "flip", "orig+flip"}
+
+
+@pytest.mark.slow
+def test_a_finetuned_run_predicts_its_own_test_images_again(tmp_path):
+    competition = ImagesCompetition()
+    data = write_demo(tmp_path / "data", n=24, seed=0, task="multiclass")
+    config = resolve_config(competition.default_config(), flags={
+        "data": str(data), "backbones": ["squeezenet1_1"], "weights": {"squeezenet1_1": "none"},
+        "heads": ["logistic"], "references": False, "folds": 2, "trials": 0, "seed": 3, "finetune": True,
+        "finetune_params": {"input_size": [48, 48], "head_epochs": 1, "epochs": 1, "batch_size": 8},
+        "cache_dir": str(tmp_path / "cache"), "runs_root": str(tmp_path / "runs"),
+        "submissions_root": str(tmp_path / "submissions")})
+    run = Run.create(tmp_path / "runs", competition.name)
+    run.write_json("config.json", {"competition": competition.name, "config": config})
+    scores = train(competition, config, run=run)
+    assert "finetune@squeezenet1_1" in scores["models"]
+    run.write_json("scores.json", {**scores, "final": {"name": "finetune@squeezenet1_1",
+                                                       **scores["models"]["finetune@squeezenet1_1"]}})
+    written = competition.predict(run, data, tmp_path / "predictions.csv")
+    _, test = run.load_predictions("finetune@squeezenet1_1")
+    predicted = pd.read_csv(written)
+    np.testing.assert_allclose(predicted[list(images_classes(data))].to_numpy(), test, atol=1e-6)
+
+
+def images_classes(data) -> list[str]:
+    return list(pd.read_csv(data / "sample_submission.csv").columns[1:])
