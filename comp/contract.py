@@ -10,8 +10,8 @@ Hooks in the order ``comp train`` calls them (``comp.engine.train``):
 4. Per model spec: ``search_space(spec, trial)`` once per Optuna trial, then per fold ``spec.fit_fold(params,
    train_index, valid_index, context)`` -> ``FoldResult`` and ``spec.save_model``; ``spec.combine_folds`` and
    ``spec.postprocess`` make the model's OOF and test predictions.
-5. ``fuse(models, labels, fold_of_row)`` -> fusion ``Candidate``s, fitted on OOF only; the best of the models and
-   candidates on OOF is the final one.
+5. ``fuse_in_run(models, labels, fold_of_row, context)`` -> fusion ``Candidate``s, fitted on OOF only (by default
+   ``fuse(models, labels, fold_of_row)``); the best of the models and candidates on OOF is the final one.
 6. ``write_submission(dataset, test_prediction, run=, submissions_root=)`` with the final candidate's test prediction.
 7. ``report_sections(run)`` when the report is written (end of ``train``, or ``comp report``).
 
@@ -273,6 +273,14 @@ class Competition(abc.ABC):
         if self.task is None and not self.metric.probabilistic:
             return []
         return task_fusion(models, labels, fold_of_row, self.metric, self.task)
+
+    def fuse_in_run(self, models: list[Candidate], labels: np.ndarray, fold_of_row: np.ndarray,
+                    context: TrainingContext) -> list[Candidate]:
+        """What ``comp train`` calls to fuse: ``fuse`` with the run at hand (``context``: the data with its
+        ``Dataset.inputs``, the config, the run with its saved fold models and scores.json), for a plugin whose fusion
+        needs more than the OOF predictions, e.g. the held-out probability maps its fold models saved. By default
+        ``fuse(models, labels, fold_of_row)``."""
+        return self.fuse(models, labels, fold_of_row)
 
     def default_config(self) -> dict:
         """Defaults from ``config.toml`` beside the plugin's module."""

@@ -102,7 +102,7 @@ def train(competition: Competition, config: dict, *, run: Run) -> dict:
         run.write_json("scores.json", scores)
         logger.info("%s: OOF %s %.5f (folds %s)", spec.name, competition.metric.name, result.score,
                     " ".join(f"{value:.4f}" for value in result.fold_scores))
-    fused = competition.fuse(models, labels, fold_of_row)
+    fused = competition.fuse_in_run(models, labels, fold_of_row, context)
     candidates = {candidate.name: candidate for candidate in models + fused}
     final = candidates[competition.metric.best({name: c.score for name, c in candidates.items()})]
     for candidate in fused:

@@ -35,9 +35,20 @@ def rasterise(polygons: list[np.ndarray], size: tuple[int, int], source_size: tu
     # pixel centres sit at integer coordinates in both grids: map x to (x + 0.5) * s - 0.5
     scaled = [np.round(((np.asarray(polygon) + 0.5) * scale - 0.5) * shift).astype(np.int32).reshape(-1, 1, 2)
               for polygon in polygons]
-    cv2.fillPoly(mask, scaled, 1, lineType=cv2.LINE_8, shift=SUBPIXEL_BITS)
+    for polygon in scaled:  # one at a time: filled together, the overlap of two outlines would be left empty
+        cv2.fillPoly(mask, [polygon], 1, lineType=cv2.LINE_8, shift=SUBPIXEL_BITS)
     cv2.polylines(mask, scaled, True, 1, lineType=cv2.LINE_8, shift=SUBPIXEL_BITS)
     return mask
+
+
+def rasterise_objects(polygons: list[np.ndarray], size: tuple[int, int], source_size: tuple[int, int]) -> np.ndarray:
+    """An int32 label image of shape ``size`` (height, width): polygon k (inside and outline) is label k + 1, a later
+    polygon drawn over an earlier one, 0 the background. Each outline is one object (a gland), so glands that touch
+    stay apart for the object-level scores and the boundary weights; ``source_size`` as in ``rasterise``."""
+    labels = np.zeros((int(size[0]), int(size[1])), dtype=np.int32)
+    for label, polygon in enumerate(polygons, start=1):
+        labels[rasterise([polygon], size, source_size) > 0] = label
+    return labels
 
 
 def warn_outlines_outside(polygons: list[np.ndarray], size: tuple[int, int], svg_path: str | Path) -> int:

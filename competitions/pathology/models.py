@@ -85,14 +85,15 @@ def upsample(tensor, factor: int, l2: float, name: str):
 
 
 def encoder_weights(backbone: str, config: dict) -> str:
-    """Where an FCN-8s encoder's weights come from: the config's ``weights`` table (``--weights``), else ImageNet."""
+    """Where a registry encoder's weights come from: the config's ``weights`` table (``--weights``), else ImageNet."""
     return (config.get("weights") or {}).get(backbone, "imagenet")
 
 
 def check_encoder_weights(recipes: dict, config: dict) -> None:
-    """Resolve the encoder weights of every FCN-8s recipe now, so a missing file stops the run before any fit."""
+    """Resolve the encoder weights of every recipe on a registry encoder (FCN-8s, the encoder U-Net) now, so a
+    missing file stops the run before any fit."""
     for recipe in recipes.values():
-        if recipe.builds == "fcn8s":
+        if recipe.builds in ("fcn8s", "unet_encoder"):
             backbone = str(recipe.params["backbone"])
             resolve_weights(get_backbone(backbone), encoder_weights(backbone, config))
 
@@ -159,10 +160,16 @@ def build_unet(*, tile: int, widths: tuple[int, ...] = (16, 32, 64, 128), l2: fl
     return keras.Model(inputs, outputs, name="unet")
 
 
+LOSSES = ("crossentropy", "dice", "crossentropy+dice", "boundary_crossentropy")
+WEIGHTED_LOSSES = ("boundary_crossentropy",)  # their targets carry a weight map (``boundary_weights.py``)
+
+
 def segmentation_loss(kind: str = "crossentropy", dice_weight: float = 1.0):
-    """Pixel cross-entropy on the softmax, or (``crossentropy+dice``) plus ``dice_weight`` x soft Dice loss."""
-    if kind not in ("crossentropy", "crossentropy+dice", "dice"):
-        raise ValueError(f"unknown loss {kind!r}; use 'crossentropy', 'crossentropy+dice' or 'dice'")
+    """The training loss on the (N, T, T, 2) softmax: pixel cross-entropy, soft Dice of the positive class,
+    cross-entropy + ``dice_weight`` x Dice, or ``boundary_crossentropy``: cross-entropy weighted per pixel by the
+    U-Net paper's map, whose targets are (N, T, T, 2) (mask, weight) pairs instead of (N, T, T) masks."""
+    if kind not in LOSSES:
+        raise ValueError(f"unknown loss {kind!r}; use one of {', '.join(repr(name) for name in LOSSES)}")
     crossentropy = keras.losses.SparseCategoricalCrossentropy()
 
     def dice(truth, probabilities):
@@ -171,11 +178,18 @@ def segmentation_loss(kind: str = "crossentropy", dice_weight: float = 1.0):
         overlap = ops.sum(truth * positive)
         return 1 - (2 * overlap + 1) / (ops.sum(truth) + ops.sum(positive) + 1)
 
+    def weighted_crossentropy(target, probabilities):
+        truth, weight = target[..., 0], target[..., 1]
+        chosen = truth * probabilities[..., 1] + (1 - truth) * probabilities[..., 0]
+        return ops.sum(-weight * ops.log(ops.clip(chosen, 1e-7, 1.0))) / ops.maximum(ops.sum(weight), 1e-7)
+
     def loss(truth, probabilities):
         if kind == "crossentropy":
             return crossentropy(truth, probabilities)
         if kind == "dice":
             return dice(truth, probabilities)
+        if kind == "boundary_crossentropy":
+            return weighted_crossentropy(ops.cast(truth, "float32"), probabilities)
         return crossentropy(truth, probabilities) + dice_weight * dice(truth, probabilities)
 
     loss.__name__ = kind.replace("+", "_")

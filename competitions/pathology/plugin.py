@@ -3,7 +3,9 @@
 Slides are split into k folds (stratified by their share of positive pixels, grouped by patient when
 ``patients.csv`` names them); each fold network trains on random augmented tiles and predicts whole slides
 with blended overlapping tiles and flip/rot90 views. Each model's decision threshold is then fitted on its
-out-of-fold pixels (the ``+threshold`` candidates), and the best candidate writes the masks.
+out-of-fold pixels (the ``+threshold`` candidates); its OOF probability maps go through the post-processing chain
+fitted out of fold (``+postprocessing``), several models' maps are fused with weights fitted on OOF pixels
+(``fusion``, ``fusion+postprocessing``; ``candidates.py``), and the best candidate writes the masks.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from comp import (
     register_competition,
 )
 from competitions.pathology.bench import run_benchmark
+from competitions.pathology.candidates import map_candidates
 from competitions.pathology.demo import write_demo
 from competitions.pathology.inference import predict_directory
 from competitions.pathology.models import check_encoder_weights
@@ -49,7 +52,7 @@ def fraction_label(fraction: float) -> int:
 @register_competition
 class PathologyCompetition(Competition):
     name = "pathology"
-    title = "H&E slides: cancer regions from SVG outlines, pixel F1 (FCN-8s, U-Net)"
+    title = "H&E slides: cancer regions from SVG outlines, pixel F1 (FCN-8s, U-Nets, post-processing fitted on OOF)"
     metric = Metric("pixel_f1", pixel_f1, "maximize")
     demo_size = 16
     default_models = ("unet", "fcn8s")
@@ -89,6 +92,13 @@ class PathologyCompetition(Competition):
                                    self.metric(labels, oof), self.metric.by_fold(labels, oof, fold_of_row),
                                    {"threshold": threshold, "score_at_0.5": model.score}))
         return fused
+
+    def fuse_in_run(self, models: list, labels: np.ndarray, fold_of_row: np.ndarray,
+                    context: TrainingContext) -> list:
+        """The ``+threshold`` candidates of ``fuse``, then the candidates made from the models' OOF probability maps
+        saved in the run: each model post-processed, their fusion and the fusion post-processed (candidates.py)."""
+        return self.fuse(models, labels, fold_of_row) + map_candidates(models, labels, fold_of_row, context,
+                                                                       self.metric)
 
     def write_submission(self, dataset: Dataset, test_prediction: np.ndarray, *, run,
                          submissions_root: Path) -> tuple[Path, Path]:

@@ -16,10 +16,11 @@ NO_THRESHOLD = 0.5  # a plain model's masks mark probability >= 0.5
 
 
 def pathology_recipes(config: dict) -> dict[str, Recipe]:
-    """``unet`` and ``fcn8s`` (tiled, tuned; parameters from the config's tables of those names) and
-    ``seed_fcn8s`` (the seed's whole-image reference)."""
+    """``unet``, ``fcn8s`` and ``unet_squeezenet`` (a U-Net on the registry encoder its table names; tiled, tuned;
+    parameters from the config's tables of those names) and ``seed_fcn8s`` (the seed's whole-image reference)."""
     recipes = {}
-    for name, network in (("unet", "unet"), ("fcn8s", "fcn8s"), ("seed_fcn8s", "fcn8s")):
+    for name, network in (("unet", "unet"), ("fcn8s", "fcn8s"), ("unet_squeezenet", "unet_encoder"),
+                          ("seed_fcn8s", "fcn8s")):
         params = dict(config.get(name, {}))  # config.toml's table under the user's keys (merged per key)
         if "epochs" in params and config.get("epochs"):
             params["epochs"] = int(config["epochs"])
@@ -40,5 +41,7 @@ def segmentation_spec(name: str, recipe: Recipe, config: dict, train: Slides, te
 
 
 def final_network(final: FinalCandidate) -> tuple[str, float]:
-    """(the network model behind the run's final candidate, the threshold its probabilities are marked at)."""
-    return final.members[0], float(final.details.get("threshold", NO_THRESHOLD))
+    """(the first network model behind the run's final candidate, the threshold its probabilities are marked at:
+    the ``+threshold`` or the fitted chain's, else 0.5)."""
+    chain = final.details.get("chain") or {}
+    return final.members[0], float(final.details.get("threshold", chain.get("threshold", NO_THRESHOLD)))

@@ -24,6 +24,7 @@ from competitions.pathology.masks import (
     scaled_size,
 )
 from competitions.pathology.recipes import final_network
+from competitions.pathology.report_postprocessing import postprocessing_section
 from competitions.pathology.scoring import (
     f1_by_threshold,
     pixel_f1_of_masks,
@@ -37,6 +38,12 @@ PREDICTED_COLOUR = (255, 220, 0)  # yellow, RGB
 TRUE_COLOUR = (0, 190, 0)  # green, RGB
 LEGEND = "Outlines: yellow = predicted region, green = true region (pathologist's outline)."
 WORST_IMAGES = 5
+HELD_OUT_SAMPLES = 2  # held-out slides per fold the outlines are drawn for
+
+
+def held_out_sample(valid_index: np.ndarray, count: int = HELD_OUT_SAMPLES) -> np.ndarray:
+    """Up to ``count`` held-out rows spread evenly over the fold (first, ..., last): a cheap, seed-free sample."""
+    return valid_index[evenly_spaced_rows(len(valid_index), count)]
 
 
 def truth_mask(image_path: str | Path, size: tuple[int, int], *, training: bool) -> np.ndarray | None:
@@ -81,13 +88,15 @@ def outline_card(image: np.ndarray, probabilities: np.ndarray, threshold: float,
 
 
 def held_out_cards(run: Run, scores: dict, name: str, threshold: float) -> list[tuple[str, str]]:
-    """Cards of the held-out maps the final model's fold networks saved while training (``held_out_<row>.npy``)."""
+    """Cards of a sample of the held-out maps the final model's fold networks saved while training
+    (``held_out_<row>.npy``)."""
     train = run.rows()["train"]
     cards = []
     for directory in saved_fold_models(run, scores, name):
         fold = directory.parent.name.removeprefix("fold")
-        for file in sorted(directory.glob("held_out_*.npy"), key=lambda path: int(path.stem.rsplit("_", 1)[1])):
-            row = int(file.stem.rsplit("_", 1)[1])
+        files = {int(path.stem.rsplit("_", 1)[1]): path for path in directory.glob("held_out_*.npy")}
+        for row in held_out_sample(np.array(sorted(files), dtype=np.int64)).tolist():
+            file = files[row]
             path = train["path"][row]
             image = read_slide(path)
             probabilities = np.clip(resize_image(np.load(file).astype(np.float32), image.shape[:2]), 0, 1)
@@ -163,9 +172,10 @@ def f1_histogram_section(run: Run, scores: dict, name: str, threshold: float) ->
 
 
 def report_sections(run: Run) -> list[Section]:
-    """Outlines over a sample of OOF and of test slides, then the per-image F1 histogram."""
+    """The OOF-fitted post-processing and fusion, outlines over a sample of OOF and of test slides, then the
+    per-image F1 histogram."""
     final = read_final(run)
     scores = final.scores
     name, threshold = final_network(final)
-    return [oof_outline_section(run, scores, name, threshold), test_outline_section(run, scores, name, threshold),
-            f1_histogram_section(run, scores, name, threshold)]
+    return [postprocessing_section(scores), oof_outline_section(run, scores, name, threshold),
+            test_outline_section(run, scores, name, threshold), f1_histogram_section(run, scores, name, threshold)]

@@ -13,6 +13,7 @@ import numpy as np
 from comp.errors import CompError
 from competitions.pathology.masks import (
     rasterise,
+    rasterise_objects,
     read_slide,
     resize_image,
     scaled_size,
@@ -84,6 +85,19 @@ class Slides:
             self._resized[key] = [rasterise(polygons, geometry.working_size(size), size)
                                   for polygons, size in zip(self.polygons, self.sizes)]
         return self._resized[key]
+
+    def objects(self, geometry: Geometry) -> list[np.ndarray]:
+        """Every slide's int32 label image at ``geometry``'s size, one label per outline (cached): the glands as
+        objects, touching ones apart."""
+        key = ("objects", geometry)
+        if key not in self._resized:
+            self._resized[key] = [rasterise_objects(polygons, geometry.working_size(size), size)
+                                  for polygons, size in zip(self.polygons, self.sizes)]
+        return self._resized[key]
+
+    def truth_objects(self, row: int) -> np.ndarray:
+        """Slide ``row``'s int32 label image at its original size (the object-level scoring truth)."""
+        return rasterise_objects(self.polygons[row], self.sizes[row], self.sizes[row])
 
     def truth(self, row: int) -> np.ndarray:
         """Slide ``row``'s 0/1 mask at its original size (the scoring truth)."""

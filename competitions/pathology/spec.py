@@ -4,8 +4,9 @@ Each fold trains on random augmented tiles of its training slides and predicts w
 tiles and flip/rot90 views. The held-out rows' prediction is a (2, BINS) probability histogram per slide,
 split by the pixel truth at the original size (see scoring.py), so the runner scores pixel F1 over all pixels
 exactly; the test prediction is each slide's probability map at the competition's output scale, zero-padded to
-one common shape, and the fold maps are averaged. Each fold also keeps the maps of a few held-out slides beside its
-network (``held_out_<row>.npy``), for the report's outlines.
+one common shape, and the fold maps are averaged. Each fold also keeps the map of every held-out slide beside its
+network (``held_out_<row>.npy``): the OOF maps that the post-processing and the fusion of models are fitted on
+(``oof_maps.py``) and the report's outlines are drawn from.
 """
 
 from __future__ import annotations
@@ -21,52 +22,44 @@ from comp._lazy import lazy_import
 from comp.contract import FitContext, FoldResult, ModelSpec
 from comp.errors import CompError
 from comp.io import write_array
-from comp.report import evenly_spaced_rows
-from comp.vision import epoch_logger, history_floats, register_custom_layers
+from comp.vision import register_custom_layers
 from competitions.pathology.augment import TileSampler
+from competitions.pathology.boundary_weights import boundary_weight_map
+from competitions.pathology.encoder_unet import build_encoder_unet, encoder_of
 from competitions.pathology.masks import resize_image
 from competitions.pathology.models import (
+    WEIGHTED_LOSSES,
     build_fcn8s,
     build_unet,
     edge_padding_class,
     encoder_weights,
-    segmentation_loss,
 )
+from competitions.pathology.oof_maps import padded_maps
 from competitions.pathology.scoring import probability_histogram
 from competitions.pathology.slides import Geometry, Slides
 from competitions.pathology.tiles import predict_with_views
+from competitions.pathology.training import fit_network
 
 keras = lazy_import("keras")
-tile_batches = lazy_import("competitions.pathology.batches")  # imports Keras
 
 logger = logging.getLogger("comp.pathology")
 SEED_LEARNING_RATES = (1e-3, 1e-4, 1e-5)
 SEED_L2 = (1e-2, 1e-6)
 SEED_BATCH_SIZES = (2, 4, 8)
-HELD_OUT_SAMPLES = 2  # held-out probability maps kept per fold for the report's outlines
 NETWORK_FILE = "segmenter.keras"
 
 
 @dataclass
 class FittedSegmenter:
-    """A fold's trained network and the probability maps (output scale) of a few of its held-out slides by row."""
+    """A fold's trained network and the probability map (output scale) of each of its held-out slides, by row."""
 
     network: object
     held_out_maps: dict[int, np.ndarray]
 
 
-def held_out_sample(valid_index: np.ndarray, count: int = HELD_OUT_SAMPLES) -> np.ndarray:
-    """Up to ``count`` held-out rows spread evenly over the fold (first, ..., last): a cheap, seed-free sample."""
-    return valid_index[evenly_spaced_rows(len(valid_index), count)]
-
-
-def map_canvas(sizes: list[tuple[int, int]]) -> tuple[int, int]:
-    """(height, width) of the zero-padded array holding every map of ``sizes``."""
-    return max(size[0] for size in sizes), max(size[1] for size in sizes)
-
-
 class SegmentationSpec(ModelSpec):
-    """One network recipe (``network``: "unet" or "fcn8s") at one geometry (tiles at a scale, or whole images)."""
+    """One network recipe (``network``: "unet", "fcn8s" or "unet_encoder") at one geometry (tiles at a scale, or whole
+    images)."""
 
     def __init__(self, *, name: str, network: str, params: dict, train: Slides, test: Slides, config: dict,
                  geometry: Geometry, output_scale: float, tunable: bool = True, reference: str | None = None):
@@ -94,25 +87,29 @@ class SegmentationSpec(ModelSpec):
                 "batch_size": trial.suggest_categorical("batch_size", list(SEED_BATCH_SIZES))}
 
     def build(self, params: dict, seed: int):
-        """The compiled network for ``params``."""
-
-
+        """The network for ``params`` (uncompiled: ``training.fit_network`` compiles each phase)."""
         if self.network == "unet":
             widths = tuple(int(width) for width in str(params["widths"]).split("-"))
-            model = build_unet(tile=self.tile, widths=widths, l2=float(params["l2"]),
-                               dropout=float(params.get("dropout", 0.0)))
-        elif self.network == "fcn8s":
-            backbone = str(params["backbone"])
-            model = build_fcn8s(backbone, tile=self.tile, l2=float(params["l2"]),
-                                weights=encoder_weights(backbone, self.config), seed=seed)
-        else:
-            raise ValueError(f"unknown network {self.network!r}; use 'unet' or 'fcn8s'")
-        steps = int(params["epochs"]) * int(params["steps_per_epoch"])
-        schedule = keras.optimizers.schedules.CosineDecay(float(params["learning_rate"]), max(1, steps), alpha=0.05)
-        model.compile(optimizer=keras.optimizers.Adam(schedule),
-                      loss=segmentation_loss(str(params.get("loss", "crossentropy")),
-                                             float(params.get("dice_weight", 1.0))))
-        return model
+            return build_unet(tile=self.tile, widths=widths, l2=float(params["l2"]),
+                              dropout=float(params.get("dropout", 0.0)))
+        backbone = str(params.get("backbone", ""))
+        if self.network == "fcn8s":
+            return build_fcn8s(backbone, tile=self.tile, l2=float(params["l2"]),
+                               weights=encoder_weights(backbone, self.config), seed=seed)
+        if self.network == "unet_encoder":
+            widths = tuple(int(width) for width in str(params.get("decoder_widths", "128-64-32-16")).split("-"))
+            return build_encoder_unet(backbone, tile=self.tile, decoder_widths=widths, l2=float(params["l2"]),
+                                      weights=encoder_weights(backbone, self.config), seed=seed)
+        raise ValueError(f"unknown network {self.network!r}; use 'unet', 'fcn8s' or 'unet_encoder'")
+
+    def loss_weights(self, params: dict, rows: np.ndarray) -> list[np.ndarray] | None:
+        """The boundary weight maps (``boundary_weights.py``) of training slides ``rows`` at the working geometry when
+        the loss is weighted, else None; made from each slide's outlines (one object per gland)."""
+        if str(params.get("loss", "crossentropy")) not in WEIGHTED_LOSSES:
+            return None
+        objects = self.train.objects(self.geometry)
+        w0, sigma = float(params.get("boundary_w0", 10.0)), float(params.get("boundary_sigma", 5.0))
+        return [boundary_weight_map(objects[row], w0, sigma) for row in rows]
 
     def predict_maps(self, model, slides: Slides, rows: np.ndarray) -> list[np.ndarray]:
         """Positive-class probability of every pixel of slides ``rows`` at the output scale (float32)."""
@@ -145,23 +142,22 @@ class SegmentationSpec(ModelSpec):
         images, masks = self.train.images(self.geometry), self.train.masks(self.geometry)
         sampler = TileSampler([images[row] for row in train_index], [masks[row] for row in train_index],
                               tile=self.tile, seed=seed, colour_jitter=float(params.get("colour_jitter", 0.0)),
-                              scale_change=float(params.get("scale_change", 0.2)))
+                              scale_change=float(params.get("scale_change", 0.2)),
+                              weights=self.loss_weights(params, train_index),
+                              stain_jitter=float(params.get("stain_jitter", 0.0)))
         model = self.build(params, seed)
-        epochs, steps = int(params["epochs"]), int(params["steps_per_epoch"])
-        batches = tile_batches.TileBatches(sampler, batch_size=int(params["batch_size"]))
         started = time.perf_counter()
-        fitted = model.fit(batches, epochs=epochs, steps_per_epoch=steps, verbose=0, shuffle=False,
-                           callbacks=[epoch_logger(self.name, seed, epochs=epochs, log=logger)])
+        history = fit_network(model, sampler, params, name=self.name, seed=seed,
+                              encoder=encoder_of(model) if self.network == "unet_encoder" else None)
         train_seconds = time.perf_counter() - started
         started = time.perf_counter()
         valid_maps = self.predict_maps(model, self.train, valid_index)
         valid_prediction = self.histograms(valid_maps, valid_index)
         test_prediction = self.predict_test(model)
-        sample = set(held_out_sample(valid_index).tolist())
-        kept = {int(row): probabilities for row, probabilities in zip(valid_index, valid_maps) if row in sample}
-        history = history_floats(fitted.history)
+        kept = {int(row): probabilities for row, probabilities in zip(valid_index, valid_maps)}
+        steps = int(params["epochs"]) * int(params["steps_per_epoch"])
         history.update(train_seconds=round(train_seconds, 2), predict_seconds=round(time.perf_counter() - started, 2),
-                       train_tiles_per_s=round(epochs * steps * int(params["batch_size"]) / max(train_seconds, 1e-9), 1))
+                       train_tiles_per_s=round(steps * int(params["batch_size"]) / max(train_seconds, 1e-9), 1))
         logger.info("%s (seed %d): trained %.0f s, predicted %.0f s", self.name, seed, history["train_seconds"],
                     history["predict_seconds"])
         return FoldResult(valid_prediction, test_prediction, FittedSegmenter(model, kept), history)
@@ -169,17 +165,7 @@ class SegmentationSpec(ModelSpec):
     def predict_test(self, model) -> np.ndarray:
         """Every test slide's probability map at the output scale, zero-padded into one (n_test, H, W) float16 array;
         ``model`` is a fold's network (as ``load_model`` returns it)."""
-        return self.pad_maps(self.predict_maps(model, self.test, np.arange(len(self.test))))
-
-    def pad_maps(self, maps: list[np.ndarray]) -> np.ndarray:
-        """The test maps zero-padded into one (n, H, W) float16 array (an empty (0, 1, 1) when there are none)."""
-        if not maps:
-            return np.zeros((0, 1, 1), dtype=np.float16)
-        height, width = map_canvas([probabilities.shape for probabilities in maps])
-        canvas = np.zeros((len(maps), height, width), dtype=np.float16)
-        for row, probabilities in enumerate(maps):
-            canvas[row, :probabilities.shape[0], :probabilities.shape[1]] = probabilities
-        return canvas
+        return padded_maps(self.predict_maps(model, self.test, np.arange(len(self.test))))
 
     def combine_folds(self, test_predictions: list[np.ndarray]) -> np.ndarray:
         """The fold models' test maps averaged (in float32, stored as float16)."""
@@ -189,7 +175,7 @@ class SegmentationSpec(ModelSpec):
         return (total / len(test_predictions)).astype(np.float16)
 
     def save_model(self, model: FittedSegmenter, directory: Path) -> None:
-        """The fold's network as ``segmenter.keras`` and its sampled held-out maps as float16 ``held_out_<row>.npy``."""
+        """The fold's network as ``segmenter.keras`` and its held-out maps as float16 ``held_out_<row>.npy``."""
         directory.mkdir(parents=True, exist_ok=True)
         model.network.save(directory / NETWORK_FILE)
         for row, probabilities in model.held_out_maps.items():

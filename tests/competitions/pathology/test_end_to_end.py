@@ -56,3 +56,14 @@ def test_unreadable_slide_or_orphan_outline_is_named(tmp_path, damage):
         competition = PathologyCompetition()  # the U-Net alone: no encoder weights to resolve first
         competition.read(data, {**competition.default_config(), "models": ["unet"]})
     assert str(culprit) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_tiny_training_records_object_scores_and_the_fitted_chain_in_scores_json(pathology_demo_run):
+    scores = json.loads((pathology_demo_run / "scores.json").read_text())
+    processed = scores["fusion"]["unet+postprocessing"]
+    for part in ("oof_scores", "test_scores"):  # the demo's test slides have outlines: scored, never fitted on
+        assert set(processed[part]) == {"pixel_f1", "object_f1", "object_dice", "object_hausdorff"}
+    assert processed["score"] == pytest.approx(processed["oof_scores"]["pixel_f1"])
+    assert [effect["step"] for effect in processed["effects"]] == ["threshold", "opening", "closing", "fill_holes",
+                                                                   "min_size", "watershed"]
+    assert len(processed["fold_chains"]) == 2 and set(processed["chain"]) == set(processed["fold_chains"][0])

@@ -5,13 +5,12 @@ import re
 import numpy as np
 
 from competitions.pathology.demo import HEIGHT, WIDTH
-from competitions.pathology.report import LEGEND, TRUE_COLOUR, draw_outlines, per_image_f1
+from competitions.pathology.report import LEGEND, TRUE_COLOUR, draw_outlines, held_out_sample, per_image_f1
 from competitions.pathology.scoring import pixel_f1_of_masks, probability_histogram
-from competitions.pathology.spec import held_out_sample
 from tests.conftest import report_images
 
-PATHOLOGY_SECTIONS = ("Predicted and true outlines (OOF sample)", "Predicted and true outlines (test sample)",
-                      "Per-image pixel F1 (OOF)")
+PATHOLOGY_SECTIONS = ("Post-processing and fusion fitted on OOF", "Predicted and true outlines (OOF sample)",
+                      "Predicted and true outlines (test sample)", "Per-image pixel F1 (OOF)")
 
 
 def test_held_out_sample_spreads_over_the_fold():
@@ -52,7 +51,7 @@ def test_the_report_written_by_train_has_outlines_and_the_f1_histogram(pathology
     assert "(final candidate unet" in report
     assert report.count(LEGEND.replace("'", "&#x27;")) == 2
     saved = sorted(pathology_demo_run.glob("fold_cache/unet/*/fold*/model/held_out_*.npy"))
-    assert len(saved) == 4 and all(np.load(path).shape == (96, 128) for path in saved)  # the demo at scale 0.5
+    assert len(saved) == 8 and all(np.load(path).shape == (96, 128) for path in saved)  # every slide, scale 0.5
     images = report_images(pathology_demo_run / "report.html")
     assert all(image is not None for image in images)
     assert sum(image.shape[:2] == (HEIGHT, WIDTH) for image in images) == 7  # slides under 260 px keep their size

@@ -1,0 +1,50 @@
+"""The post-processed candidates of a run: the chain fitted on OOF maps only (test masks are scored, never fitted on),
+object scores beside pixel F1, and the test prediction from the all-rows fit."""
+
+from pathlib import Path
+
+import numpy as np
+
+from comp.contract import Dataset, TrainingContext
+from competitions.pathology.candidates import postprocessed_candidate
+from competitions.pathology.demo import write_demo
+from competitions.pathology import PathologyCompetition
+from competitions.pathology.reader import read_dataset
+from competitions.pathology.slides import Geometry, Slides
+
+
+def context_for(data: Path, test_outlines: bool) -> TrainingContext:
+    """A training context over the demo slides, with or without the test slides' outlines."""
+    dataset = read_dataset(data)
+    train = Slides.load(dataset.train["path"], dataset.train["svg"].replace("", None))
+    test_svgs = dataset.test["svg"].replace("", None) if test_outlines else None
+    test = Slides.load(dataset.test["path"], test_svgs)
+    inputs = {"train_slides": train, "test_slides": test}
+    return TrainingContext(Dataset(data, dataset.train, dataset.test, inputs=inputs),
+                           {"scale": 0.5, "postprocessing_metric": "pixel_f1"}, run=None, cache_dir=data)
+
+
+def noisy_maps(slides: Slides, seed: int) -> list[np.ndarray]:
+    """Probability maps at scale 0.5: the true masks blurred by noise."""
+    rng = np.random.default_rng(seed)
+    return [np.clip(0.25 + 0.5 * mask + rng.normal(0, 0.2, mask.shape), 0, 1).astype(np.float32)
+            for mask in slides.masks(Geometry(scale=0.5))]
+
+
+def test_the_chain_fitted_on_oof_never_sees_test_masks(tmp_path):
+    data = write_demo(tmp_path / "data", n=6, seed=0, n_test=2)
+    with_truth, without_truth = context_for(data, True), context_for(data, False)
+    oof = noisy_maps(with_truth.dataset.inputs["train_slides"], 0)
+    test = noisy_maps(with_truth.dataset.inputs["test_slides"], 1)
+    fold_of_row = np.array([0, 1, 0, 1, 0, 1])
+    labels = np.zeros(6, dtype=int)
+    scored, blind = (postprocessed_candidate("model", oof, test, context, PathologyCompetition.metric, labels, fold_of_row, {})
+                     for context in (with_truth, without_truth))
+    assert scored.details["chain"] == blind.details["chain"]  # the test outlines changed nothing that was fitted
+    np.testing.assert_array_equal(scored.test, blind.test)
+    assert "test_scores" in scored.details and "test_scores" not in blind.details
+    for scores in (scored.details["oof_scores"], scored.details["test_scores"]):
+        assert set(scores) == {"pixel_f1", "object_f1", "object_dice", "object_hausdorff"}
+    assert scored.score == scored.details["oof_scores"]["pixel_f1"]  # exact pixel F1 at the original size
+    assert [effect["step"] for effect in scored.details["effects"]][0] == "threshold"
+    assert scored.oof.shape == (6, 2, 256) and scored.test.shape[0] == 2
