@@ -4,7 +4,7 @@ batched greedy decoding, which is faster by orders of magnitude."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

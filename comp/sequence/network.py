@@ -34,8 +34,8 @@ def build_crnn(*, input_shape: tuple[int, int, int], time_steps: int, n_classes:
     ``downsample`` averages k x k pixels first (2 quarters the convolution cost on CPU); each conv stage halves the
     height and, while at least ``time_steps`` columns remain, the width; the columns left must be ``time_steps``.
     ``l2`` regularises conv, GRU and dense kernels (and with ``regularise_norm`` the batch-norm scales and offsets,
-    as the seed's "346" network did, with he_uniform as ``dense_initializer``). A lower ``norm_momentum`` lets the batch-norm statistics used for prediction
-    catch up within a few hundred steps (short fits).
+    as the seed's "346" network did, with he_uniform as ``dense_initializer``). A lower ``norm_momentum`` lets the
+    batch-norm statistics used for prediction catch up within a few hundred steps (short fits).
     """
     height, width, channels = input_shape
     repeats = stage_repeats(convs_per_block, len(conv_widths))

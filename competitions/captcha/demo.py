@@ -5,12 +5,10 @@ Image ``i`` of a seed does not depend on ``n``, so a small set is the start of a
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from comp.io import write_text
+from comp.sequence import generated_set
 from competitions.captcha.expressions import evaluate
 from competitions.captcha.generator import (
     DEMO_STREAM,
@@ -44,17 +42,5 @@ def write_demo(out_dir: Path, *, n: int, seed: int, n_test: int = 0, thin_fracti
 
 def generated_validation_set(cache_dir: Path, *, n: int, seed: int) -> Path:
     """A fixed generated labelled set in the cache (made once, renamed into place whole) for generated-data runs."""
-    target = Path(cache_dir) / "captcha" / f"validation-n{n}-seed{seed}"
-    if target.is_dir():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        write_demo(scratch, n=n, seed=seed)
-        os.rename(scratch, target)
-    except OSError:
-        if not target.is_dir():  # another run that finished first is fine; anything else is not
-            raise
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return target
+    return generated_set(Path(cache_dir) / "captcha" / f"validation-n{n}-seed{seed}",
+                         lambda folder: write_demo(folder, n=n, seed=seed))

@@ -13,8 +13,8 @@ import numpy as np
 
 from comp._lazy import lazy_import
 from comp.errors import CompError
-from comp.fusion import majority_vote, read_final
-from comp.io import Run, saved_fold_models
+from comp.io import Run
+from comp.sequence import vote_of_saved_folds
 from competitions.captcha.answers import answer_table, write_answers
 from competitions.captcha.images import ImageStore
 from competitions.captcha.reader import numbered_images
@@ -26,15 +26,12 @@ crnn = lazy_import("competitions.captcha.model")  # imports Keras
 def predict_run(run: Run, store: ImageStore, batch_size: int = 256) -> np.ndarray:
     """Each image's expression: every member's fold models voted, then the members fused as in training (a vote),
     both counting parseable answers only."""
-    final = read_final(run)
-    answers = {}
-    for member in final.members:
-        fold_answers = []
-        for directory in saved_fold_models(run, final.scores, member):
-            model = crnn.load_crnn(directory)
-            fold_answers.append(crnn.predict_expressions(model, store.get(model.input_shape[-1]), batch_size))
-        answers[member] = majority_vote(fold_answers, is_valid=parseable)
-    return final.fitted_fusion().apply(answers, is_valid=parseable)
+
+    def read_with_fold(directory: Path) -> np.ndarray:
+        model = crnn.load_crnn(directory)
+        return crnn.predict_expressions(model, store.get(model.input_shape[-1]), batch_size)
+
+    return vote_of_saved_folds(run, read_with_fold, is_valid=parseable)
 
 
 def predict_directory(run: Run, data_dir: Path, out: Path) -> Path:

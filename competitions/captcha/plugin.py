@@ -25,6 +25,7 @@ from comp import (
 from comp.errors import CompError
 from comp.fusion import majority_vote
 from comp.io import default_cache_dir, save_submission
+from comp.sequence import fold_seconds
 from comp.vision import check_unreadable_test, drop_unreadable_training_rows
 from competitions.captcha.answers import answer_table, check_answer_file
 from competitions.captcha.bench import run_benchmark
@@ -39,14 +40,6 @@ from competitions.captcha.spec import LEAN_CRNN, SEED_CRNN, SEED_REFERENCE, Crnn
 logger = logging.getLogger("comp.captcha")
 GENERATED = "generated"
 TRAINING_SHARE = 0.8  # of a fold's share of --time-budget, the rest is for validation and prediction
-
-
-def fold_seconds(config: dict) -> float | None:
-    """Training seconds of one fold under --time-budget: the budget split over trials and folds."""
-    if not config.get("time_budget"):
-        return None
-    fits = int(config["folds"]) * max(1, int(config.get("trials") or 0))
-    return float(config["time_budget"]) * 60 * TRAINING_SHARE / fits
 
 
 def vote_details(models: list, labels: np.ndarray, voted: np.ndarray) -> dict:
@@ -106,7 +99,8 @@ class CaptchaCompetition(Competition):
         return [CrnnSpec(name=name, train=train, expressions=expressions, test=test, config=config,
                          params=recipe.params, tunable=recipe.tunable, reference=recipe.reference,
                          train_on_rows=not generated, test_labels=expressions if generated else None,
-                         unreadable_test=np.isin(test.paths, test.bad), fold_seconds=fold_seconds(config))
+                         unreadable_test=np.isin(test.paths, test.bad),
+                         fold_seconds=fold_seconds(config, TRAINING_SHARE))
                 for name, recipe in recipes.items()]
 
     def fuse(self, models: list, labels: np.ndarray, fold_of_row: np.ndarray) -> list:

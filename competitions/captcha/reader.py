@@ -5,13 +5,13 @@ Every fault is one CompError naming the file and, for labels.txt, the line.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
 
 from comp.contract import Dataset
 from comp.errors import CompError, excerpt
+from comp.sequence import label_lines, numbered_pngs
 from competitions.captcha.expressions import (
     ALPHABET,
     LONGEST_LABEL,
@@ -21,24 +21,11 @@ from competitions.captcha.expressions import (
 
 LAYOUT = ("expected DIR/0.png, DIR/1.png, ... and DIR/labels.txt with one '<expression> <value>' line per image "
           "(line 1 for 0.png), and optionally unlabelled DIR/test/N.png")
-NUMBERED_PNG = re.compile(r"^(\d+)\.png$", re.IGNORECASE)
 
 
 def numbered_images(directory: Path) -> pd.DataFrame:
     """id (the number N) and path of every N.png in ``directory``, in numeric order; other PNG names are errors."""
-    rows = []
-    for path in sorted(Path(directory).iterdir()):
-        if not path.is_file() or path.name.startswith(".") or path.suffix.lower() != ".png":
-            continue
-        match = NUMBERED_PNG.match(path.name)
-        if match is None:
-            raise CompError(f"image {path} is not named N.png ({LAYOUT})")
-        rows.append({"id": int(match.group(1)), "path": str(path)})
-    frame = pd.DataFrame(rows, columns=["id", "path"]).sort_values("id", kind="stable").reset_index(drop=True)
-    duplicated = frame["path"][frame["id"].duplicated()]
-    if len(duplicated):
-        raise CompError(f"image {duplicated.iloc[0]} has the same number as another image in {directory}")
-    return frame
+    return numbered_pngs(directory, LAYOUT)
 
 
 def parse_label_line(line: str, number: int, path: Path) -> tuple[str, int]:
@@ -71,14 +58,7 @@ def parse_label_line(line: str, number: int, path: Path) -> tuple[str, int]:
 
 def read_labels(path: Path) -> list[tuple[str, int]]:
     """Every line of labels.txt parsed; blank lines at the end are ignored, blank lines inside are errors."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise CompError(f"{path} does not exist ({LAYOUT})") from None
-    except UnicodeDecodeError as error:
-        raise CompError(f"{path} is not UTF-8 text: {error.reason} at byte {error.start}") from None
-    while lines and not lines[-1].strip():
-        lines.pop()
+    lines = label_lines(path, LAYOUT)
     labels = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():

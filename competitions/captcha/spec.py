@@ -11,7 +11,7 @@ import numpy as np
 
 from comp._lazy import lazy_import
 from comp.contract import FitContext, FoldResult, ModelSpec
-from comp.fusion import majority_vote
+from comp.sequence import fold_vote
 from competitions.captcha.images import ImageStore
 from competitions.captcha.scoring import parseable, sequence_accuracy, value_accuracy
 
@@ -114,15 +114,9 @@ class CrnnSpec(ModelSpec):
 
     def combine_folds(self, test_predictions: list[np.ndarray]) -> np.ndarray:
         """Majority vote of the fold models; with a labelled test set (generated mode) each one's accuracy too."""
-        voted = majority_vote(test_predictions, is_valid=parseable)
-        if self.test_labels is not None:
-            self.validation = {
-                "rows": len(self.test_labels),
-                "sequence_accuracy": [sequence_accuracy(self.test_labels, p) for p in test_predictions],
-                "value_accuracy": [value_accuracy(self.test_labels, p) for p in test_predictions],
-                "vote_sequence_accuracy": sequence_accuracy(self.test_labels, voted),
-                "vote_value_accuracy": value_accuracy(self.test_labels, voted),
-            }
+        voted, self.validation = fold_vote(test_predictions, is_valid=parseable, truth=self.test_labels,
+                                           scores={"sequence_accuracy": sequence_accuracy,
+                                                   "value_accuracy": value_accuracy})
         return voted
 
     def save_model(self, model, directory: Path) -> None:

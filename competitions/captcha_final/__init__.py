@@ -1,5 +1,6 @@
-"""The captcha competition's final round: multi-line formulas with Chinese variables, located, cropped and read.
+"""The captcha competition's final round: multi-line formulas with Chinese variables, located, cropped into one strip
+and read as one sequence (crop + CRNN + CTC), as the competition ``captcha-final``."""
 
-Not yet a registered competition: this package holds the formula grammar and labels, the renderer of generated
-images and the OpenCV crop of their formula lines.
-"""
+from competitions.captcha_final.plugin import CaptchaFinalCompetition
+
+__all__ = ["CaptchaFinalCompetition"]

@@ -12,12 +12,11 @@ import argparse
 import random
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from competitions.captcha_final.boxes import contains
 from competitions.captcha_final.cropping import CROP_SETTINGS, CropSettings, NoTextRegion, find_lines
 from competitions.captcha_final.formulas import random_formulas
 from competitions.captcha_final.renderer import VARIATION, RenderedCaptcha, Variation, render_captcha
+from competitions.captcha_final.streams import stream_random
 
 
 def crop_fault(captcha: RenderedCaptcha, settings: CropSettings = CROP_SETTINGS) -> str | None:
@@ -50,7 +49,7 @@ class CropQuality:
 
 def stream(seed: int, index: int) -> random.Random:
     """The random source of generated image ``index`` of ``seed``: independent of every other (seed, index)."""
-    return random.Random(int(np.random.SeedSequence([seed, index]).generate_state(1)[0]))
+    return stream_random(seed, index)
 
 
 def measure_crop_quality(count: int, seed: int, variation: Variation = VARIATION,

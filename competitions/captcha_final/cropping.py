@@ -188,16 +188,24 @@ def line_strip(image: np.ndarray, boxes: list[Box], height: int = STRIP_HEIGHT, 
     """
     if not boxes:
         raise NoTextRegion("no line boxes to put in a strip")
-    crops = [image[top:bottom, left:right] for left, top, right, bottom in boxes]
+    return crops_strip([image[top:bottom, left:right] for left, top, right, bottom in boxes], height, width)
+
+
+def crops_strip(crops: list[np.ndarray], height: int = STRIP_HEIGHT, width: int = STRIP_WIDTH) -> np.ndarray:
+    """(height, width[, channels]) uint8: line crops (each (rows, columns[, channels])) left to right, vertically
+    centred, on black; all shrink alike when the row of them is taller or wider than the strip."""
+    if not crops:
+        raise NoTextRegion("no line crops to put in a strip")
+    channels = crops[0].shape[2:]
     row_width = sum(crop.shape[1] for crop in crops) + STRIP_GAP * (len(crops) - 1)
     row_height = max(crop.shape[0] for crop in crops)
     scale = min(1.0, height / row_height, width / row_width)
-    strip = np.zeros((height, width) + image.shape[2:], dtype=np.uint8)
+    strip = np.zeros((height, width) + channels, dtype=np.uint8)
     x = 0
     for crop in crops:
         if scale < 1.0:
             size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
-            crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA).reshape(size[::-1] + image.shape[2:])
+            crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA).reshape(size[::-1] + channels)
         crop = crop[:, :width - x]
         top = (height - crop.shape[0]) // 2
         strip[top:top + crop.shape[0], x:x + crop.shape[1]] = crop

@@ -33,7 +33,8 @@ def value_or_none(formulas: str) -> Fraction | None:
 def value_accuracy(truth, prediction) -> float:
     """Share of images whose predicted formulas are grammatical and worth the true ones' value within 0.01.
 
-    Values are exact fractions, so products beyond a float's precision still compare right.
+    Values are exact fractions, so products beyond a float's precision still compare right. A true label that is not
+    grammatical (a bad labels line) is matched by nothing: counted as wrong.
     """
     truth, prediction = list(truth), list(prediction)
     if len(truth) != len(prediction):
@@ -42,6 +43,6 @@ def value_accuracy(truth, prediction) -> float:
         return 0.0
     hits = 0
     for label, guess in zip(truth, prediction):
-        expected, predicted = exact_value(str(label)), value_or_none(guess)
-        hits += predicted is not None and abs(predicted - expected) <= VALUE_TOLERANCE
+        expected, predicted = value_or_none(label), value_or_none(guess)
+        hits += expected is not None and predicted is not None and abs(predicted - expected) <= VALUE_TOLERANCE
     return hits / len(truth)

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from competitions.captcha.generator import Renderer, stream_random
-from competitions.captcha.images import to_array
 from comp.sequence import learning_rate_at
 from comp.sequence.fitting import ScheduleAndDeadline
 from comp.sequence.network import compile_crnn
+from competitions.captcha.generator import Renderer, stream_random
+from competitions.captcha.images import to_array
 from competitions.captcha.model import (
     N_CLASSES,
     TIME_STEPS,

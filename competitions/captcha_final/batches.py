@@ -1,0 +1,95 @@
+"""Endless training batches for ``model.fit`` (imports Keras): strips of freshly rendered captchas, recombined
+samples from a pool of line crops, and (with ``--data``) strips of the fold's labelled rows.
+
+Batch ``i`` depends only on (seed, i): the pool is rendered from its own seeded stream in whichever process draws,
+so a fit is reproducible whatever the number of workers. A fresh captcha whose crop does not find one line per
+formula is drawn again, so every label matches its strip.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import numpy as np
+
+from competitions.captcha_final.cropping import NoTextRegion, crops_strip
+from competitions.captcha_final.formulas import random_formulas
+from competitions.captcha_final.reading import CHARACTERS
+from competitions.captcha_final.recombination import CropPool
+from competitions.captcha_final.renderer import VARIATION, render_captcha
+from competitions.captcha_final.streams import TRAINING_STREAM, stream_random
+from competitions.captcha_final.strips import line_crops
+
+POOL_STREAM = 4
+MOST_POOL_DRAWS = 20  # tries per recombined sample wanted
+# Training captchas are drawn on the smaller canvases (3x faster to render): the crop cuts the text region out anyway.
+STREAM_VARIATION = dataclasses.replace(VARIATION, heights=(400, 500, 600), widths=(800, 1600))
+
+
+def fresh_sample(rng) -> tuple[str, list[np.ndarray]]:
+    """(formulas, line crops) of a newly rendered captcha whose crop found one line per formula."""
+    while True:
+        captcha = render_captcha(random_formulas(rng), rng, STREAM_VARIATION)
+        try:
+            crops = line_crops(captcha.image)
+        except NoTextRegion:
+            continue
+        if len(crops) == len(captcha.formulas.split(";")):
+            return captcha.formulas, crops
+
+
+def crop_pool(seed: int, size: int) -> CropPool:
+    """A pool of the line crops of ``size`` captchas rendered from the seed's pool stream."""
+    pool = CropPool()
+    for index in range(size):
+        pool.add(*fresh_sample(stream_random(POOL_STREAM, seed, index)))
+    return pool
+
+
+class FormulaBatches(keras.utils.PyDataset):
+    """(strips (batch, 80, 900, 1) uint8, encoded labels (batch, 46) int32) batches: a ``fixed_fraction`` from the
+    fixed rows (``fixed_strips``: (n, 80, 900)), a ``recombined_fraction`` from the crop pool, the rest freshly
+    rendered."""
+
+    def __init__(self, *, seed: int, batch_size: int, fixed_strips: np.ndarray | None = None,
+                 fixed_formulas: np.ndarray | None = None, fixed_fraction: float = 0.0,
+                 recombined_fraction: float = 0.5, pool_size: int = 256, workers: int = 1, max_queue_size: int = 8):
+        super().__init__(workers=workers, use_multiprocessing=workers > 0, max_queue_size=max_queue_size)
+        has_fixed = fixed_strips is not None and len(fixed_strips) > 0
+        if has_fixed and len(fixed_strips) != len(fixed_formulas):
+            raise ValueError(f"{len(fixed_strips)} fixed strips but {len(fixed_formulas)} formulas")
+        self.seed, self.batch_size, self.pool_size = seed, batch_size, pool_size
+        self.fixed_strips = fixed_strips if has_fixed else None
+        self.fixed_formulas = np.asarray(fixed_formulas) if has_fixed else None
+        self.n_fixed = round(batch_size * fixed_fraction) if has_fixed else 0
+        self.n_recombined = round(batch_size * recombined_fraction) if pool_size else 0
+        self._pool = None  # rendered on first use, in whichever process draws
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_pool": None}  # the pool is rendered again in a spawned worker
+
+    @property
+    def num_batches(self):
+        return None  # endless: ``fit`` takes steps_per_epoch
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        if self._pool is None and self.n_recombined:
+            self._pool = crop_pool(self.seed, self.pool_size)
+        rng = stream_random(TRAINING_STREAM, self.seed, index)
+        strips, formulas = [], []
+        for row in (rng.randrange(len(self.fixed_strips)) for _ in range(self.n_fixed)):
+            strips.append(self.fixed_strips[row])
+            formulas.append(str(self.fixed_formulas[row]))
+        for _ in range(MOST_POOL_DRAWS * self.n_recombined):  # a small pool may lack a match: fresh ones fill in
+            if len(strips) == self.n_fixed + self.n_recombined:
+                break
+            sample = self._pool.recombined(rng)
+            if sample is not None:
+                strips.append(sample[0])
+                formulas.append(sample[1])
+        while len(strips) < self.batch_size:
+            text, crops = fresh_sample(rng)
+            strips.append(crops_strip(crops))
+            formulas.append(text)
+        return np.stack(strips)[..., np.newaxis], CHARACTERS.encode(formulas)

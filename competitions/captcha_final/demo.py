@@ -1,0 +1,45 @@
+"""Generated final-round captchas in the competition's layout: N.png, labels.txt (UTF-8, ``<formulas> <value>`` per
+image, line 1 for 0.png) and unlabelled test/N.png. Image ``i`` of a seed does not depend on ``n``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+
+from comp.io import write_text
+from comp.sequence import generated_set
+from competitions.captcha_final.formulas import make_label, random_formulas
+from competitions.captcha_final.renderer import render_captcha
+from competitions.captcha_final.streams import DEMO_STREAM, DEMO_TEST_STREAM, stream_random
+
+
+def draw_image(stream: int, seed: int, index: int):
+    """The rendered captcha ``index`` of a (stream, seed)."""
+    rng = stream_random(stream, seed, index)
+    return render_captcha(random_formulas(rng), rng)
+
+
+def write_demo(out_dir: Path, *, n: int, seed: int, n_test: int = 0) -> Path:
+    """``n`` labelled images 0.png..(n-1).png with labels.txt, and ``n_test`` unlabelled ones in test/."""
+    if n < 1:
+        raise ValueError(f"the captcha-final demo needs --n of at least 1, got {n}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for index in range(n):
+        captcha = draw_image(DEMO_STREAM, seed, index)
+        Image.fromarray(captcha.image).save(out_dir / f"{index}.png")
+        lines.append(make_label(captcha.formulas) + "\n")
+    write_text(out_dir / "labels.txt", "".join(lines))
+    if n_test:
+        (out_dir / "test").mkdir(exist_ok=True)
+        for index in range(n_test):
+            Image.fromarray(draw_image(DEMO_TEST_STREAM, seed, index).image).save(out_dir / "test" / f"{index}.png")
+    return out_dir
+
+
+def generated_validation_set(cache_dir: Path, *, n: int, seed: int) -> Path:
+    """A fixed generated labelled set in the cache (made once, renamed into place whole) for generated-data runs."""
+    return generated_set(Path(cache_dir) / "captcha-final" / f"validation-n{n}-seed{seed}",
+                         lambda folder: write_demo(folder, n=n, seed=seed))

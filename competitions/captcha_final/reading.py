@@ -1,0 +1,32 @@
+"""From network outputs to formulas, without TensorFlow: the character table of the final round, greedy CTC decoding
+(the default) or the beam decoder kept to the formula grammar (``decoder = "grammar"``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from comp.sequence import CharacterTable, constrained_beam_decode, greedy_decode
+from competitions.captcha_final.formulas import ALPHABET, LONGEST_FORMULAS, is_grammatical
+from competitions.captcha_final.grammar_prefix import is_formula_prefix
+
+CHARACTERS = CharacterTable(ALPHABET, LONGEST_FORMULAS)
+TIME_STEPS = 112  # the 900 strip columns pooled to 112 steps: over twice the longest label (46)
+DECODERS = ("greedy", "grammar")
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """(n, steps, classes) log-probabilities of logits along the last axis."""
+    logits = np.asarray(logits, dtype=np.float64)
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def decode_formulas(logits: np.ndarray, decoder: str = "greedy", beam_width: int = 8) -> np.ndarray:
+    """(n,) formulas read from (n, TIME_STEPS, n_classes) logits; ``grammar`` returns only grammatical formulas
+    (or "" where no beam completes them)."""
+    if decoder == "greedy":
+        return greedy_decode(logits, CHARACTERS)
+    if decoder == "grammar":
+        return constrained_beam_decode(log_softmax(logits), CHARACTERS, is_prefix=is_formula_prefix,
+                                       is_complete=is_grammatical, beam_width=beam_width)
+    raise ValueError(f"unknown decoder {decoder!r}; known: {', '.join(DECODERS)}")

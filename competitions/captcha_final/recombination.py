@@ -1,0 +1,65 @@
+"""The seed's recombination augmentation: a new training sample is an expression line paired with assignment lines
+of the same variables cropped from other images, so a few thousand labelled images give many more formulas.
+
+A pool holds the line crops of source images whose crop found exactly one line per formula; a recombined sample's
+label is the assignments' texts (in random order, as the organisers drew them) then the expression, joined by ';',
+and its strip holds those very crops in that order.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import numpy as np
+
+from competitions.captcha_final.cropping import crops_strip
+
+
+@dataclass(frozen=True)
+class Line:
+    """One formula line of a source image: its text and its crop ((rows, columns) uint8, ink bright)."""
+
+    text: str
+    crop: np.ndarray
+    source: int
+
+
+class CropPool:
+    """Line crops of source images, indexed for recombination: the expressions, and the assignments per variable."""
+
+    def __init__(self):
+        self.expressions: list[tuple[Line, tuple[str, ...]]] = []  # (expression line, its assigned variables)
+        self.assignments: dict[str, list[Line]] = {}
+        self.sources = 0
+
+    def add(self, formulas: str, crops: list[np.ndarray]) -> bool:
+        """Add one source image's lines (``crops`` top to bottom); False (nothing added) when the crop count is not
+        the formulas' line count, so every pooled crop shows the text it is filed under."""
+        texts = formulas.split(";")
+        if len(texts) != len(crops):
+            return False
+        source = self.sources
+        self.sources += 1
+        *assignments, expression = [Line(text, crop, source) for text, crop in zip(texts, crops)]
+        for line in assignments:
+            self.assignments.setdefault(line.text[0], []).append(line)
+        self.expressions.append((expression, tuple(line.text[0] for line in assignments)))
+        return True
+
+    def recombined(self, rng: random.Random) -> tuple[np.ndarray, str, tuple[Line, ...]] | None:
+        """(80x900 strip, its formulas, the lines used, assignments first) of one recombined sample: a random
+        expression and, for each of its variables, an assignment of that variable from another source image; None
+        when the pool has no such assignment for the chosen expression."""
+        if not self.expressions:
+            return None
+        expression, variables = rng.choice(self.expressions)
+        chosen = []
+        for variable in variables:
+            others = [line for line in self.assignments.get(variable, []) if line.source != expression.source]
+            if not others:
+                return None
+            chosen.append(rng.choice(others))
+        rng.shuffle(chosen)
+        lines = (*chosen, expression)
+        return crops_strip([line.crop for line in lines]), ";".join(line.text for line in lines), lines

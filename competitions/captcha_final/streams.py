@@ -1,0 +1,15 @@
+"""Independent random sources of generated captchas, one per (stream, seed, index) key, so image ``i`` of a seed
+does not depend on how many are drawn nor in which process."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+DEMO_STREAM, DEMO_TEST_STREAM, TRAINING_STREAM = 1, 2, 3
+
+
+def stream_random(*key: int) -> random.Random:
+    """A ``random.Random`` for one key of integers, independent of every other key."""
+    return random.Random(int(np.random.SeedSequence(list(key)).generate_state(1)[0]))
