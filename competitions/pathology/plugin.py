@@ -55,7 +55,7 @@ class PathologyCompetition(Competition):
     title = "H&E slides: cancer regions from SVG outlines, pixel F1 (FCN-8s, U-Nets, post-processing fitted on OOF)"
     metric = Metric("pixel_f1", pixel_f1, "maximize")
     demo_size = 16
-    default_models = ("unet", "fcn8s")
+    default_models = ("unet", "fcn8s", "unet_squeezenet")
     demo_flags = {"folds": 2, "trials": 0, "unet": {"tile": 64, "widths": "8-16-32", "epochs": 2,
                                                     "steps_per_epoch": 10}, "models": ["unet"]}
 

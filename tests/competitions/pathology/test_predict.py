@@ -1,6 +1,7 @@
 """`comp predict pathology`: the run's fold networks on new slides reproduce its own submission masks."""
 
 import shutil
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -8,8 +9,11 @@ import pandas as pd
 import pytest
 
 from comp.errors import CompError
+from comp.fusion import read_final
 from comp.io import Run
 from competitions.pathology import PathologyCompetition
+from competitions.pathology.inference import final_maps, slide_paths
+from competitions.pathology.slides import Slides
 from tests.conftest import run_comp
 
 
@@ -50,3 +54,13 @@ def test_bad_prediction_folders_are_named(pathology_demo_run, tmp_path, damage, 
     with pytest.raises(CompError) as error:
         PathologyCompetition().predict(Run.open(pathology_demo_run), folder, tmp_path / "out.csv")
     assert expected in str(error.value) and str(culprit) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_postprocessed_final_candidate_is_predicted_through_its_fitted_chain(pathology_demo_run):
+    run = Run.open(pathology_demo_run)
+    final = read_final(run)
+    name = "unet+postprocessing"
+    processed = replace(final, name=name, base="unet", kind="model", members=["unet"],
+                        postprocessing="postprocessing", details=final.scores["fusion"][name])
+    slides = Slides.load(slide_paths(pathology_demo_run.parent / "data" / "test"))
+    np.testing.assert_array_equal(final_maps(run, processed, slides), np.load(run.file("test", f"{name}.npy")))
