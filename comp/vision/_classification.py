@@ -4,6 +4,7 @@ subclasses it and gives only ``read`` (a Dataset with its task and targets) and 
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,12 +17,13 @@ from comp.report import classification_sections
 from comp.tasks import Task
 from comp.vision.features import FeatureSet, build_feature_sets, image_files, prediction_feature_sets
 from comp.vision._activation_section import cam_section
-from comp.vision.finetune import finetune_specs
+from comp.vision.finetune import finetune_backbones, finetune_specs, finetune_throughput, finetuned_output
 from comp.vision.heads import FeatureHeadSpec, check_class_counts, pipeline_model
 
 REFERENCE = "(a) logistic regression, C=1, standardised orig features"
 TARGETS_FILE = "targets.npy"  # the training targets in the run's row order, for the report
 PREDICTION_FILE = "classification.json"  # the task and submission format, for comp predict
+BENCH_IMAGES = 128  # training images `comp bench` fine-tunes on
 
 
 def check_targets_against_folds(task: Task, targets: np.ndarray, config: dict, where: Path) -> None:
@@ -167,7 +169,18 @@ class ImageClassificationCompetition(Competition):
         return [*classification_sections(run, task, np.load(run.file(TARGETS_FILE))),
                 cam_section(run, task, run.rows()["test"], run.config()["config"].get("cam_class"))]
 
+    def bench(self, data_dir: Path | None = None) -> dict:
+        """Fine-tuning throughput and peak memory (``comp.vision.finetune.finetune_throughput``) on up to
+        ``BENCH_IMAGES`` training images of ``data_dir`` (generated demo data without it), with the default config's
+        first fine-tuned backbone on random weights (the same compute as pretrained ones)."""
+        config = self.default_config()
+        with tempfile.TemporaryDirectory(prefix="comp-bench-") as scratch:
+            data_dir = Path(data_dir) if data_dir else self.demo(Path(scratch) / "demo", BENCH_IMAGES, 0)
+            paths = self.read(data_dir, config).train["path"].astype(str).tolist()[:BENCH_IMAGES]
+            return {"data": str(data_dir), "finetune_training": finetune_throughput(
+                paths, finetune_backbones(config)[0], "none")}
+
     def export_model(self, run: Run):
         """The final model as one network: raw image -> backbones -> every fold head -> fusion -> post-processing ->
-        the task's prediction ((N, 1) or (N, K))."""
-        return pipeline_model(run)
+        the task's prediction ((N, 1) or (N, K)); fine-tuned members as their fold networks on the test-time views."""
+        return pipeline_model(run, network_output=finetuned_output)

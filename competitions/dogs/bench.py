@@ -1,4 +1,5 @@
-"""``comp bench dogs``: extraction throughput against in-memory predict, cold vs warm-cache train, head cost, memory.
+"""``comp bench dogs``: extraction throughput against in-memory predict, fine-tuning throughput against in-memory
+``train_on_batch``, cold vs warm-cache train, head cost, memory.
 
 Runs on the real sample in ../shared when present (else on generated demo data), with SqueezeNet and the
 shared ImageNet weights when present (else random weights, said so in the output). The cold/warm comparison also
@@ -22,6 +23,7 @@ import optuna
 from comp._lazy import lazy_import
 from comp.io import machine
 from comp.vision.backbones import get_backbone, resolve_weights
+from comp.vision.finetune import finetune_throughput
 from comp.vision.features import (
     build_extractor,
     decoded_images,
@@ -143,9 +145,11 @@ def run_benchmark(data_dir: Path | None, config: dict) -> dict:
         data_dir, weights_source = _data_and_weights(data_dir, scratch)
         paths = read_dataset(data_dir).train["path"].tolist()[:512]
         throughput = [extraction_throughput(paths, weights_source)]
+        finetuning = [finetune_throughput(paths[:256], BACKBONE, weights_source)]
         if tf.config.list_physical_devices("GPU"):
             throughput += [extraction_throughput(paths, weights_source, mixed_precision=True),
                            extraction_throughput(paths, weights_source, mixed_precision=True, xla=True)]
+            finetuning += [finetune_throughput(paths[:256], BACKBONE, weights_source, mixed_precision=True, xla=True)]
         # Cache effect: cheap heads and no tuning, so the difference is the feature stage. First the competition's
         # default backbones (random weights when ImageNet ones cannot be had: the same compute), then SqueezeNet,
         # the cheapest backbone, where the fixed cost of a run weighs most.
@@ -165,6 +169,7 @@ def run_benchmark(data_dir: Path | None, config: dict) -> dict:
         "weights": "random (none)" if weights_source == "none" else weights_source,
         "machine": machine(),
         "extraction": throughput,
+        "finetune_training": finetuning,
         "train_cold_vs_warm_cache": cache_effect,
         "tuning_run": tuning,
         "head_seconds_per_trial": heads,

@@ -3,9 +3,11 @@ run's folds in two phases (head alone on the frozen backbone, then its top block
 ``tf.data`` pipeline, per-epoch checkpoints and pruning, test-time views, and a second round on leak-free
 pseudo-labels (``finetune_specs``: what ``--finetune`` and ``--pseudo-labels`` add to a run)."""
 
-from comp.vision.finetune._augment import AugmentedReader, build_augmentation, read_image
+from comp.vision.finetune._augment import Augmenter, build_augmentation
+from comp.vision.finetune._bench import finetune_throughput
 from comp.vision.finetune._blocks import backbone_blocks, set_backbone_trainable
 from comp.vision.finetune._checkpoint import Checkpoint, FitState
+from comp.vision.finetune._export import finetuned_output
 from comp.vision.finetune._fit import FitPlan, fine_tune
 from comp.vision.finetune._inputs import VIEWS, training_batches, view_batches, view_of
 from comp.vision.finetune._network import OUTPUTS, backbone_of, build_network, prepare_phase
@@ -15,9 +17,9 @@ from comp.vision.finetune._rows import inner_split, task_loss
 from comp.vision.finetune._schedule import SCHEDULES, phase_schedule, scheduled_rate
 from comp.vision.finetune._spec import FinetuneSpec, finetune_specs
 
-__all__ = ["FINETUNE_START", "OUTPUTS", "SCHEDULES", "VIEWS", "AugmentedReader", "Checkpoint", "FinetuneOptions",
+__all__ = ["FINETUNE_START", "OUTPUTS", "SCHEDULES", "VIEWS", "Augmenter", "Checkpoint", "FinetuneOptions",
            "FinetuneSpec", "FitPlan", "FitState", "PseudoLabels", "backbone_blocks", "backbone_of",
            "build_augmentation", "build_network", "confidence", "confidence_threshold", "fine_tune",
-           "finetune_backbones", "finetune_options", "finetune_specs", "hard_targets", "inner_split", "phase_schedule", "prepare_phase",
-           "read_image", "scheduled_rate", "set_backbone_trainable", "task_loss", "training_batches", "view_batches",
+           "finetune_backbones", "finetune_options", "finetune_specs", "finetune_throughput", "finetuned_output", "hard_targets", "inner_split", "phase_schedule", "prepare_phase",
+           "scheduled_rate", "set_backbone_trainable", "task_loss", "training_batches", "view_batches",
            "view_of"]

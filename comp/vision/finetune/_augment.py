@@ -1,8 +1,6 @@
-"""Training-image augmentation with albumentations 2 and image reading for the fine-tuning pipeline.
-
-Every image is read with OpenCV (RGB, resized to the network's input) so an undecodable file gives a grey image
-instead of an error in the middle of a ``tf.data`` pipeline. The augmentation of sample ``i`` is seeded by
-(fit seed, epoch, i), so a resumed fit sees the same pictures as an uninterrupted one.
+"""Training-image augmentation with albumentations 2 for the fine-tuning pipeline: random resized crop, horizontal
+flip, a small rotation and optional colour jitter, on images already decoded and resized by ``tf.data``. The
+augmentation of sample ``i`` is seeded by (fit seed, epoch, i), so a resumed fit sees what an uninterrupted one saw.
 """
 
 from __future__ import annotations
@@ -12,20 +10,6 @@ import threading
 import albumentations as A
 import cv2
 import numpy as np
-
-GREY = 128  # the value of every pixel of an image that cannot be decoded
-
-
-def read_image(path: str, size: tuple[int, int]) -> np.ndarray:
-    """The RGB image at ``path`` resized to ``size`` (height, width): uint8 (height, width, 3); a grey image when the
-    file cannot be decoded (the feature stage has already dropped or refused such files)."""
-    height, width = size
-    image = cv2.imread(path, cv2.IMREAD_COLOR)
-    if image is None:
-        return np.full((height, width, 3), GREY, dtype=np.uint8)
-    image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    shrinking = image.shape[0] > height or image.shape[1] > width
-    return cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
 
 
 def build_augmentation(size: tuple[int, int], *, strength: float, colour_jitter: bool) -> A.Compose:
@@ -45,9 +29,9 @@ def build_augmentation(size: tuple[int, int], *, strength: float, colour_jitter:
     return A.Compose(steps)
 
 
-class AugmentedReader:
-    """Reads and augments one training image at a time from any thread (each thread has its own Compose, seeded
-    per sample), for ``tf.numpy_function`` in a parallel ``tf.data`` map."""
+class Augmenter:
+    """Augments one training image at a time from any thread (each thread has its own Compose, seeded per sample),
+    for ``tf.numpy_function`` in a parallel ``tf.data`` map."""
 
     def __init__(self, size: tuple[int, int], *, strength: float, colour_jitter: bool):
         self.size = size
@@ -56,11 +40,10 @@ class AugmentedReader:
         self.local = threading.local()
         build_augmentation(size, strength=strength, colour_jitter=colour_jitter)  # bad options fail here, not in TF
 
-    def __call__(self, path: bytes, sample_seed: np.int64) -> np.ndarray:
-        """The augmented image, uint8 (height, width, 3), of one sample."""
+    def __call__(self, image: np.ndarray, sample_seed: np.int64) -> np.ndarray:
+        """The augmented image, uint8 (height, width, 3), of one sample (uint8 (height, width, 3))."""
         if not hasattr(self.local, "augmentation"):
             self.local.augmentation = build_augmentation(self.size, strength=self.strength,
                                                          colour_jitter=self.colour_jitter)
         self.local.augmentation.set_random_seed(int(sample_seed))
-        image = read_image(path.decode(), self.size)
         return np.ascontiguousarray(self.local.augmentation(image=image)["image"], dtype=np.uint8)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from comp._lazy import lazy_import
-from comp.vision.finetune._augment import AugmentedReader
+from comp.vision.finetune._augment import Augmenter
 from comp.vision.finetune._checkpoint import Checkpoint, FitState
 from comp.vision.finetune._inputs import training_batches, view_batches
 from comp.vision.finetune._network import prepare_phase
@@ -66,7 +66,7 @@ def validation_batches(paths: list[str], targets: np.ndarray, size: tuple[int, i
 
 
 def fine_tune(model, *, plan: FitPlan, task: str, training: tuple[list[str], np.ndarray],
-              validation: tuple[list[str], np.ndarray], reader: AugmentedReader, seed: int, checkpoint: Checkpoint,
+              validation: tuple[list[str], np.ndarray], augmenter: Augmenter, seed: int, checkpoint: Checkpoint,
               callbacks: list, stopped, jit_compile: bool = False, workers: int | None = None) -> dict:
     """Train ``model`` (from ``build_network``) in place on ``training`` (paths, targets (n,) or (n, K)) with early
     stopping on ``validation``, resuming from ``checkpoint`` when it holds a state; end with the best weights. Stops
@@ -77,7 +77,7 @@ def fine_tune(model, *, plan: FitPlan, task: str, training: tuple[list[str], np.
     state = state or FitState()
     if resuming:
         logger.info("resuming fine-tuning at epoch %d (phase %d)", state.epoch + 1, state.phase)
-    valid = validation_batches(validation[0], validation[1], reader.size, plan.batch_size)
+    valid = validation_batches(validation[0], validation[1], augmenter.size, plan.batch_size)
     steps = math.ceil(len(paths) / plan.batch_size)
     phases = ((1, plan.head_epochs, plan.head_learning_rate, "constant"),
               (2, plan.epochs, plan.learning_rate, plan.schedule))
@@ -96,7 +96,7 @@ def fine_tune(model, *, plan: FitPlan, task: str, training: tuple[list[str], np.
         book = epoch_book(state, checkpoint, schedule)
         while state.phase_epochs < epochs and state.waited < plan.patience and not out_of_time(state, plan):
             batches = training_batches(paths, targets, seed=seed, epoch=state.epoch, batch_size=plan.batch_size,
-                                       reader=reader, workers=workers)
+                                       augmenter=augmenter, workers=workers)
             model.fit(batches, initial_epoch=state.epoch, epochs=state.epoch + 1, validation_data=valid,
                       callbacks=[schedule, book, *callbacks], shuffle=False, verbose=0)
             if stopped():

@@ -1,18 +1,26 @@
-"""The fine-tuning input pipelines on ``tf.data``: augmented training batches (OpenCV reading and albumentations in
-a parallel ``tf.numpy_function`` map, prefetched, so the cores prepare the next batches while the network trains),
-and plain batches of one test-time view for validation and prediction."""
+"""The fine-tuning input pipelines on ``tf.data``: augmented training batches (decoding and resizing in TensorFlow,
+albumentations through ``tf.numpy_function``, in a parallel map, prefetched, so the cores prepare the next batches
+while the network trains), and plain batches of one test-time view for validation and prediction. Images are
+decoded and resized as the feature pipeline and exported models do it (``tf.image.resize``, bilinear), so an exported
+network sees what it saw here."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from comp._lazy import lazy_import
-from comp.vision.finetune._augment import AugmentedReader, read_image
+from comp.vision.finetune._augment import Augmenter
 
 tf = lazy_import("tensorflow")
 
 VIEWS = ("orig", "flip", "crop")  # test-time views: as is, mirrored left-right, the central 80% enlarged
 CROP_FRACTION = 0.8
+
+
+def decoded(path, size: tuple[int, int]):
+    """The image file ``path`` (a string tensor) as float32 RGB (height, width, 3) in 0..255, resized to ``size``."""
+    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+    return tf.image.resize(image, size)
 
 
 def sample_seeds(seed: int, epoch: int, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -23,15 +31,16 @@ def sample_seeds(seed: int, epoch: int, count: int) -> tuple[np.ndarray, np.ndar
 
 
 def training_batches(paths: list[str], targets: np.ndarray, *, seed: int, epoch: int, batch_size: int,
-                     reader: AugmentedReader, workers: int | None = None):
+                     augmenter: Augmenter, workers: int | None = None):
     """One epoch of augmented training batches: (images float32 (b, height, width, 3) in 0..255, targets (b,) or
     (b, K)), in an order and with augmentations drawn from (seed, epoch). ``workers`` None lets tf.data choose how
     many images are prepared at once."""
     order, seeds = sample_seeds(seed, epoch, len(paths))
-    height, width = reader.size
+    height, width = augmenter.size
 
     def augment(path, sample_seed, target):
-        image = tf.numpy_function(reader, [path, sample_seed], tf.uint8, stateful=False)
+        resized = tf.saturate_cast(tf.round(decoded(path, augmenter.size)), tf.uint8)
+        image = tf.numpy_function(augmenter, [resized, sample_seed], tf.uint8, stateful=False)
         image.set_shape((height, width, 3))
         return image, target
 
@@ -56,13 +65,7 @@ def view_of(images, view: str):
 def view_batches(paths: list[str], size: tuple[int, int], view: str, *, batch_size: int,
                  workers: int | None = None):
     """Batches of float32 images (b, height, width, 3) of ``paths`` in order, seen in ``view``."""
-    height, width = size
-
-    def load(path):
-        image = tf.numpy_function(lambda name: read_image(name.decode(), size), [path], tf.uint8, stateful=False)
-        image.set_shape((height, width, 3))
-        return image
-
     dataset = tf.data.Dataset.from_tensor_slices(np.asarray(paths, dtype=str))
-    dataset = dataset.map(load, num_parallel_calls=workers or tf.data.AUTOTUNE, deterministic=True).batch(batch_size)
-    return dataset.map(lambda images: view_of(tf.cast(images, tf.float32), view)).prefetch(tf.data.AUTOTUNE)
+    dataset = dataset.map(lambda path: decoded(path, size), num_parallel_calls=workers or tf.data.AUTOTUNE,
+                          deterministic=True).batch(batch_size)
+    return dataset.map(lambda images: view_of(images, view)).prefetch(tf.data.AUTOTUNE)

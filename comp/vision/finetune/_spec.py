@@ -16,7 +16,7 @@ from comp.tasks import Task
 from comp.vision._callbacks import epoch_logger, prune_on_validation_loss
 from comp.vision.backbones import get_backbone, preprocessing_layer_class, resolve_weights
 from comp.vision.features import distribution_strategy, precision_policy
-from comp.vision.finetune._augment import AugmentedReader
+from comp.vision.finetune._augment import Augmenter
 from comp.vision.finetune._checkpoint import Checkpoint
 from comp.vision.finetune._fit import FitPlan, fine_tune
 from comp.vision.finetune._inputs import view_batches
@@ -105,7 +105,7 @@ class FinetuneSpec(ModelSpec):
             logger.info("%s fold %d: %d pseudo-labelled test images (confidence >= %.4f)", self.name, context.fold,
                         len(kept), threshold)
         checkpoint = self.checkpoint(params, context.fold)
-        reader = AugmentedReader(self.size, strength=float(params["strength"]),
+        augmenter = Augmenter(self.size, strength=float(params["strength"]),
                                  colour_jitter=self.options.colour_jitter)
         with precision_policy(self.options.mixed_precision), distribution_strategy().scope():
             model = build_network(self.backbone, self.weights, self.size, task=self.task.kind,
@@ -113,7 +113,7 @@ class FinetuneSpec(ModelSpec):
             plan = self.plan(params)
             history = fine_tune(
                 model, plan=plan, task=self.task.kind, training=(paths, targets),
-                validation=(list(self.train_paths[stop_index]), self.targets[stop_index]), reader=reader,
+                validation=(list(self.train_paths[stop_index]), self.targets[stop_index]), augmenter=augmenter,
                 seed=context.seed, checkpoint=checkpoint, jit_compile=self.options.xla, workers=self.options.workers,
                 callbacks=[epoch_logger(self.name, context.seed, epochs=plan.head_epochs + plan.epochs, log=logger),
                            prune_on_validation_loss(context)],

@@ -4,6 +4,7 @@ prediction) as one Keras model, for every task type."""
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 import numpy as np
 
@@ -102,10 +103,11 @@ def fused_output(fusion: FittedFusion, outputs: list, run: Run):
     return postprocessed_output(fusion, fused)
 
 
-def pipeline_model(run: Run):
+def pipeline_model(run: Run, network_output: Callable | None = None):
     """The run's final candidate as one Keras model: float RGB 0..255 images (N, H, W, 3) of any size -> its
     prediction ((N, 1) P(class 1) or value, (N, K) class or label probabilities), with resizing, views,
-    preprocessing, backbones, every fold head, fusion and post-processing inside."""
+    preprocessing, backbones, every fold head, fusion and post-processing inside. A member that is not a feature
+    head (an end-to-end network) is built by ``network_output(run, scores, member, image)``."""
     config, final = run.config()["config"], read_final(run)
     scores, fusion = final.scores, final.fitted_fusion()
     members = list(fusion.members)
@@ -135,6 +137,11 @@ def pipeline_model(run: Run):
     probabilities = {}
     for member in members:
         entry = scores["models"][member]
+        if "feature_set" not in entry:
+            if network_output is None:
+                raise CompError(f"{run.path}: member {member} is not a feature head and no network builder was given")
+            probabilities[member] = network_output(run, scores, member, image)
+            continue
         views = [concatenate([features(name) for name in view]) for view in layout[entry["feature_set"]]]
         heads = [head.as_keras(layer_name(f"{member}_fold{fold}"))
                  for fold, head in enumerate(load_fold_heads(run, scores, member))]

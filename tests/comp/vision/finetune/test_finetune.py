@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from comp.contract import FitContext
+from comp.errors import CompError
 from comp.engine import train
 from comp.io import Run, resolve_config
 from comp.tasks import Task
@@ -18,7 +19,9 @@ from comp.vision.finetune import (
     backbone_blocks,
     backbone_of,
     build_network,
+    finetune_options,
     inner_split,
+    scheduled_rate,
     set_backbone_trainable,
 )
 from comp._lazy import lazy_import
@@ -27,6 +30,7 @@ from competitions.images.demo import write_demo
 from competitions.images.reader import read_images
 
 keras = lazy_import("keras")
+tf = lazy_import("tensorflow")
 SIZE = (48, 48)
 TINY = {**FINETUNE_START, "head_epochs": 1, "epochs": 1, "batch_size": 8, "patience": 10}
 
@@ -232,7 +236,37 @@ def test_a_finetuned_run_predicts_its_own_test_images_again(tmp_path):
     _, test = run.load_predictions("finetune@squeezenet1_1")
     predicted = pd.read_csv(written)
     np.testing.assert_allclose(predicted[list(images_classes(data))].to_numpy(), test, atol=1e-6)
+    exported = competition.export_model(run)  # comp export: the fold networks on orig and flip, from raw images
+    for row, path in enumerate(run.rows()["test"]["path"][:3]):
+        image = tf.cast(tf.io.decode_image(tf.io.read_file(str(path)), channels=3), tf.float32)[None]
+        np.testing.assert_allclose(np.asarray(exported(image))[0], test[row], atol=1e-5)
 
 
 def images_classes(data) -> list[str]:
     return list(pd.read_csv(data / "sample_submission.csv").columns[1:])
+
+
+def test_the_schedules_warm_up_then_decay():
+    assert scheduled_rate("cosine", 1.0, 0.0, 0.1) == pytest.approx(0.1)
+    assert scheduled_rate("cosine", 1.0, 0.1, 0.1) == pytest.approx(1.0)
+    assert scheduled_rate("cosine", 1.0, 1.0, 0.1) == pytest.approx(0.01)
+    assert [scheduled_rate("step", 1.0, done, 0.0) for done in (0.2, 0.5, 0.9, 1.0)] == pytest.approx(
+        [1.0, 0.1, 0.01, 0.01])
+    assert scheduled_rate("constant", 0.3, 0.7, 0.1) == 0.3
+    with pytest.raises(ValueError, match="unknown learning-rate schedule 'linear'"):
+        scheduled_rate("linear", 1.0, 0.5, 0.1)
+
+
+def test_the_time_budget_is_split_over_models_folds_and_trials_and_bad_settings_are_one_line():
+    config = {"folds": 5, "trials": 4, "time_budget": 60, "epochs": 7,
+              "finetune_params": {"unfreeze": 2, "views": ["orig", "crop"]}}
+    options = finetune_options(config, n_specs=2)
+    assert options.fold_seconds == pytest.approx(60 * 60 * 0.8 / (5 * 4 * 2))
+    assert options.params["epochs"] == 7 and options.params["unfreeze"] == 2 and options.views == ("orig", "crop")
+    assert finetune_options({"folds": 5}, n_specs=1).fold_seconds is None
+    with pytest.raises(CompError, match="unfreeze is 'top'"):
+        finetune_options({"folds": 5, "finetune_params": {"unfreeze": "top"}}, n_specs=1)
+    with pytest.raises(CompError, match="unknown fine-tuning parameter 'learning_rat'"):
+        finetune_options({"folds": 5, "finetune_params": {"learning_rat": 1e-3}}, n_specs=1)
+    with pytest.raises(CompError, match="views \\['mirror'\\]"):
+        finetune_options({"folds": 5, "finetune_params": {"views": ["mirror"]}}, n_specs=1)
