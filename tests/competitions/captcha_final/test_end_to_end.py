@@ -1,0 +1,69 @@
+"""`comp demo`, `comp train` and `comp predict captcha-final` on tiny data: the run's answers are reproduced by predict,
+and a generated-data run under --time-budget records the accuracy-against-time curve."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from tests.conftest import run_comp
+
+TINY_CONFIG = """\
+folds = 2
+trials = 0
+epochs = 1
+steps_per_epoch = 2
+generator_workers = 0
+validation_images = 4
+validation_size = 8
+recombination_pool = 8
+[crnn]
+conv_widths = "4-8-8"
+dense_units = 8
+gru_units = 8
+gru_layers = 1
+batch_size = 4
+"""
+
+
+@pytest.fixture
+def tiny_config(tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY_CONFIG)
+    return path
+
+
+@pytest.mark.slow  # demo of 8 large images, two tiny folds, predict: about 1.5 minutes on two CPU cores
+def test_train_on_the_demo_layout_then_predict_gives_the_submissions_answers(tmp_path, tiny_config, cache_env):
+    made = run_comp("demo", "captcha-final", "--out", str(tmp_path / "data"), "--n", "8", "--seed", "3",
+                    env=cache_env, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr[-3000:]
+    data = tmp_path / "data" / "captcha-final"
+    assert len((data / "labels.txt").read_text(encoding="utf-8").splitlines()) == 8
+    trained = run_comp("train", "captcha-final", "--data", str(data), "--config", str(tiny_config), "--out",
+                       str(tmp_path / "run"), env=cache_env, cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    scores = json.loads((tmp_path / "run" / "scores.json").read_text())
+    history = scores["models"]["crnn"]["histories"][0]
+    assert {"greedy_sequence_accuracy", "grammar_sequence_accuracy", "elapsed_s"} <= set(history)
+    submission = pd.read_csv(tmp_path / "run" / "submission.csv", keep_default_na=False, dtype=str)
+    assert list(submission.columns) == ["id", "formulas", "value"] and submission["id"].tolist() == ["0", "1"]
+    predicted = run_comp("predict", "captcha-final", "--run", str(tmp_path / "run"), "--data", str(data / "test"),
+                         "--out", str(tmp_path / "answers" / "test.csv"), env=cache_env, cwd=tmp_path)
+    assert predicted.returncode == 0, predicted.stderr[-3000:]
+    answers = pd.read_csv(tmp_path / "answers" / "test.csv", keep_default_na=False, dtype=str)
+    assert answers.equals(submission)
+    assert len((tmp_path / "answers" / "result.txt").read_text(encoding="utf-8").split("\n")) == 3
+
+
+@pytest.mark.slow  # 8 validation images and two folds of 6 s each: about a minute on two CPU cores
+def test_a_generated_data_run_under_a_time_budget_records_the_accuracy_curve(tmp_path, tiny_config, cache_env):
+    trained = run_comp("train", "captcha-final", "--config", str(tiny_config), "--time-budget", "0.25", "--out",
+                       str(tmp_path / "run"), env=cache_env, cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    model = json.loads((tmp_path / "run" / "scores.json").read_text())["models"]["crnn"]
+    assert model["validation_set"]["rows"] == 8 and len(model["validation_set"]["sequence_accuracy"]) == 2
+    curve = model["histories"][0]
+    assert len(curve["val_sequence_accuracy"]) == len(curve["elapsed_s"]) >= 1
+    assert curve["elapsed_s"][-1] >= 0.25 * 60 * 0.8 / 2  # each fold trains until its share of the budget ends
+    assert "Accuracy against training time" in (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
