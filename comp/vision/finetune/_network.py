@@ -1,5 +1,7 @@
 """The fine-tuned network: raw 0..255 RGB images -> the backbone's preprocessing -> the backbone (called with
 ``training=False``, so its batch-norm layers always normalise with their ImageNet statistics) -> average pooling ->
+layer normalisation (pooled features of unnormalised backbones such as SqueezeNet run into the hundreds, which
+makes a new head's first steps diverge; per-image normalisation has no statistics to learn from few batches) ->
 dropout -> the task's output layer; and its two training phases."""
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ def build_network(backbone: BackboneSpec, weights: ResolvedWeights, size: tuple[
     network.name = BACKBONE_LAYER
     feature_map = network(backbone.preprocessing_layer()(images), training=False)
     pooled = keras.layers.GlobalAveragePooling2D(name="average_pool")(feature_map)
-    dropped = keras.layers.Dropout(dropout, seed=seed, name="dropout")(pooled)
+    normalised = keras.layers.LayerNormalization(name="pooled_normalisation")(pooled)
+    dropped = keras.layers.Dropout(dropout, seed=seed, name="dropout")(normalised)
     activation = OUTPUTS[task][0]
     output = keras.layers.Dense(n_outputs, activation=activation, dtype="float32", name="prediction")(dropped)
     return keras.Model(images, output, name=f"finetune_{backbone.name}")
