@@ -1,8 +1,10 @@
 """Endless training batches for ``model.fit`` (imports Keras): strips of freshly rendered captchas, recombined
-samples from a pool of line crops, and (with ``--data``) strips of the fold's labelled rows.
+samples from a pool of line crops (of the fold's labelled images too, with ``--data``), and (with ``--data``) strips
+of the fold's labelled rows.
 
-Batch ``i`` depends only on (seed, i): the pool is rendered from its own seeded stream in whichever process draws,
-so a fit is reproducible whatever the number of workers. A fresh captcha whose crop does not find one line per
+Batch ``i`` depends only on (seed, i): the pool grows from its own seeded stream in whichever process draws, and
+batch ``i`` only draws from the part of it that index ``i`` has grown, so a fit is reproducible whatever the number
+of workers. A fresh captcha whose crop does not find one line per
 formula is drawn again, so every label matches its strip.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import cv2
 import keras
 import numpy as np
 
@@ -22,6 +25,7 @@ from competitions.captcha_final.streams import TRAINING_STREAM, stream_random
 from competitions.captcha_final.strips import line_crops
 
 POOL_STREAM = 4
+POOL_GROWTH = 4  # source images added to the crop pool per batch index
 MOST_POOL_DRAWS = 20  # tries per recombined sample wanted
 # Training captchas are drawn on the smaller canvases (3x faster to render): the crop cuts the text region out anyway.
 STREAM_VARIATION = dataclasses.replace(VARIATION, heights=(400, 500, 600), widths=(800, 1600))
@@ -39,22 +43,47 @@ def fresh_sample(rng) -> tuple[str, list[np.ndarray]]:
             return captcha.formulas, crops
 
 
-def crop_pool(seed: int, size: int) -> CropPool:
-    """A pool of the line crops of ``size`` captchas rendered from the seed's pool stream."""
-    pool = CropPool()
-    for index in range(size):
-        pool.add(*fresh_sample(stream_random(POOL_STREAM, seed, index)))
-    return pool
+def labelled_crops(path: str, formulas: str) -> tuple[str, list[np.ndarray]]:
+    """(formulas, line crops) of a labelled image file; no crops when it holds no text region found."""
+    picture = cv2.imread(path, cv2.IMREAD_COLOR)
+    try:
+        return formulas, line_crops(cv2.cvtColor(picture, cv2.COLOR_BGR2RGB))
+    except (NoTextRegion, cv2.error):
+        return formulas, []
+
+
+class GrowingPool:
+    """The crop pool of a fit, grown by ``POOL_GROWTH`` source images per batch index up to its size: source ``j`` is
+    labelled row ``j`` while there are some (``--data``), then captcha ``j`` of the seed's pool stream. Batch ``i``
+    draws from the first ``POOL_GROWTH * (i + 1)`` sources only, so it is the same in every process, and no fit waits
+    for a whole pool before its first step."""
+
+    def __init__(self, seed: int, size: int, labelled: list[tuple[str, str]]):
+        self.seed, self.labelled = seed, labelled[:size]
+        self.size = size + len(self.labelled)
+        self.crops = CropPool()
+
+    def sources_for(self, index: int) -> int:
+        """The number of sources batch ``index`` draws from, each pooled on first need."""
+        wanted = min(self.size, POOL_GROWTH * (index + 1))
+        while self.crops.sources < wanted:
+            source = self.crops.sources
+            if source < len(self.labelled):
+                self.crops.add(*labelled_crops(*self.labelled[source]))
+            else:
+                self.crops.add(*fresh_sample(stream_random(POOL_STREAM, self.seed, source - len(self.labelled))))
+        return wanted
 
 
 class FormulaBatches(keras.utils.PyDataset):
     """(strips (batch, 80, 900, 1) uint8, encoded labels (batch, 46) int32) batches: a ``fixed_fraction`` from the
-    fixed rows (``fixed_strips``: (n, 80, 900)), a ``recombined_fraction`` from the crop pool, the rest freshly
-    rendered."""
+    fixed rows (``fixed_strips``: (n, 80, 900)), a ``recombined_fraction`` from the crop pool (the fixed rows'
+    images, ``fixed_paths``, and rendered ones), the rest freshly rendered."""
 
     def __init__(self, *, seed: int, batch_size: int, fixed_strips: np.ndarray | None = None,
                  fixed_formulas: np.ndarray | None = None, fixed_fraction: float = 0.0,
-                 recombined_fraction: float = 0.5, pool_size: int = 256, workers: int = 1, max_queue_size: int = 8):
+                 fixed_paths: list[str] | None = None, recombined_fraction: float = 0.5, pool_size: int = 256,
+                 workers: int = 1, max_queue_size: int = 8):
         super().__init__(workers=workers, use_multiprocessing=workers > 0, max_queue_size=max_queue_size)
         has_fixed = fixed_strips is not None and len(fixed_strips) > 0
         if has_fixed and len(fixed_strips) != len(fixed_formulas):
@@ -62,21 +91,23 @@ class FormulaBatches(keras.utils.PyDataset):
         self.seed, self.batch_size, self.pool_size = seed, batch_size, pool_size
         self.fixed_strips = fixed_strips if has_fixed else None
         self.fixed_formulas = np.asarray(fixed_formulas) if has_fixed else None
+        self.labelled = list(zip(fixed_paths, map(str, fixed_formulas))) if has_fixed and fixed_paths else []
         self.n_fixed = round(batch_size * fixed_fraction) if has_fixed else 0
         self.n_recombined = round(batch_size * recombined_fraction) if pool_size else 0
-        self._pool = None  # rendered on first use, in whichever process draws
+        self._pool = None  # made on first use, in whichever process draws
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_pool": None}  # the pool is rendered again in a spawned worker
+        return {**self.__dict__, "_pool": None}  # a spawned worker grows its own pool
 
     @property
     def num_batches(self):
         return None  # endless: ``fit`` takes steps_per_epoch
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        if self._pool is None and self.n_recombined:
-            self._pool = crop_pool(self.seed, self.pool_size)
+        if self._pool is None:
+            self._pool = GrowingPool(self.seed, self.pool_size, self.labelled)
         rng = stream_random(TRAINING_STREAM, self.seed, index)
+        sources = self._pool.sources_for(index) if self.n_recombined else 0
         strips, formulas = [], []
         for row in (rng.randrange(len(self.fixed_strips)) for _ in range(self.n_fixed)):
             strips.append(self.fixed_strips[row])
@@ -84,7 +115,7 @@ class FormulaBatches(keras.utils.PyDataset):
         for _ in range(MOST_POOL_DRAWS * self.n_recombined):  # a small pool may lack a match: fresh ones fill in
             if len(strips) == self.n_fixed + self.n_recombined:
                 break
-            sample = self._pool.recombined(rng)
+            sample = self._pool.crops.recombined(rng, sources)
             if sample is not None:
                 strips.append(sample[0])
                 formulas.append(sample[1])

@@ -9,6 +9,7 @@ also the "test" set, so the vote of the k models has a validation score too.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from competitions.captcha_final.scoring import sequence_accuracy, value_accuracy
 from competitions.captcha_final.spec import LEAN_CRNN, SEED_346, SEED_REFERENCE, FormulaCrnnSpec, StripRows
 from competitions.captcha_final.strips import StripStore
 
+logger = logging.getLogger("comp.captcha-final")
 GENERATED = "generated"
 TRAINING_SHARE = 0.8  # of a fold's share of --time-budget, the rest is for validation and prediction
 
@@ -71,6 +73,9 @@ class CaptchaFinalCompetition(Competition):
         for store in {id(train): train, id(test): test}.values():
             store.get()
             dataset.inputs.setdefault("no_text", []).extend(store.problems.values())
+        if dataset.inputs["no_text"]:
+            logger.warning("%d image(s) answered with nothing and counted as wrong: %s", len(dataset.inputs["no_text"]),
+                           "; ".join(dataset.inputs["no_text"]))
         formulas = dataset.train["label"].to_numpy(dtype=str)
         rows = StripRows(train, formulas, test, test_labels=formulas if generated else None)
         return [FormulaCrnnSpec(name, rows, config, recipe, train_on_rows=not generated,

@@ -34,29 +34,34 @@ class CropPool:
         self.sources = 0
 
     def add(self, formulas: str, crops: list[np.ndarray]) -> bool:
-        """Add one source image's lines (``crops`` top to bottom); False (nothing added) when the crop count is not
-        the formulas' line count, so every pooled crop shows the text it is filed under."""
+        """Add one source image's lines (``crops`` top to bottom); False (the source counted, nothing added) when the
+        crop count is not the formulas' line count, so every pooled crop shows the text it is filed under."""
         texts = formulas.split(";")
-        if len(texts) != len(crops):
-            return False
         source = self.sources
         self.sources += 1
+        if len(texts) != len(crops):
+            return False
         *assignments, expression = [Line(text, crop, source) for text, crop in zip(texts, crops)]
         for line in assignments:
             self.assignments.setdefault(line.text[0], []).append(line)
         self.expressions.append((expression, tuple(line.text[0] for line in assignments)))
         return True
 
-    def recombined(self, rng: random.Random) -> tuple[np.ndarray, str, tuple[Line, ...]] | None:
+    def recombined(self, rng: random.Random,
+                   sources: int | None = None) -> tuple[np.ndarray, str, tuple[Line, ...]] | None:
         """(80x900 strip, its formulas, the lines used, assignments first) of one recombined sample: a random
         expression and, for each of its variables, an assignment of that variable from another source image; None
-        when the pool has no such assignment for the chosen expression."""
-        if not self.expressions:
+        when the pool has no such assignment for the chosen expression. Only the first ``sources`` source images
+        are drawn from (all by default), so a pool still growing gives the same samples in every process."""
+        limit = self.sources if sources is None else sources
+        expressions = [entry for entry in self.expressions if entry[0].source < limit]
+        if not expressions:
             return None
-        expression, variables = rng.choice(self.expressions)
+        expression, variables = rng.choice(expressions)
         chosen = []
         for variable in variables:
-            others = [line for line in self.assignments.get(variable, []) if line.source != expression.source]
+            others = [line for line in self.assignments.get(variable, [])
+                      if line.source != expression.source and line.source < limit]
             if not others:
                 return None
             chosen.append(rng.choice(others))

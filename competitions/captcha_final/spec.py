@@ -107,7 +107,8 @@ class FormulaCrnnSpec(ModelSpec):
         fixed = train_index[usable[train_index]] if self.train_on_rows else train_index[:0]
         batches = formula_batches.FormulaBatches(
             seed=context.seed, batch_size=int(params["batch_size"]), fixed_strips=strips[fixed, ..., 0],
-            fixed_formulas=self.formulas[fixed], fixed_fraction=float(self.config.get("fixed_fraction", 0.5)),
+            fixed_formulas=self.formulas[fixed], fixed_fraction=float(self.config.get("fixed_fraction", 0.4)),
+            fixed_paths=[self.train.paths[row] for row in fixed],
             recombined_fraction=float(self.config.get("recombined_fraction", 0.5)),
             pool_size=int(self.config.get("recombination_pool", 256)),
             workers=int(self.config.get("generator_workers", 1)))
