@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from comp.contract import FitContext
-from comp.errors import CompError
+from comp.errors import CompError, TrialPruned
 from comp.engine import train
 from comp.io import Run, resolve_config
 from comp.tasks import Task
@@ -270,3 +270,13 @@ def test_the_time_budget_is_split_over_models_folds_and_trials_and_bad_settings_
         finetune_options({"folds": 5, "finetune_params": {"learning_rat": 1e-3}}, n_specs=1)
     with pytest.raises(CompError, match="views \\['mirror'\\]"):
         finetune_options({"folds": 5, "finetune_params": {"views": ["mirror"]}}, n_specs=1)
+
+
+def test_a_pruned_trial_stops_after_the_reported_epoch_and_leaves_no_checkpoint(images, tmp_path):
+    params = {**TINY, "head_epochs": 1, "epochs": 3}
+    reported = []
+    context = FitContext(seed=4, fold=0, epoch_reporter=lambda epoch, loss: reported.append(epoch) or epoch == 1)
+    with pytest.raises(TrialPruned, match="finetune@squeezenet1_1: inner-split loss after epoch 2"):
+        make_spec(images, tmp_path, params=params).fit_fold(params, np.arange(18), np.arange(18, 24), context)
+    assert reported == [0, 1]
+    assert not any((tmp_path / "checkpoints").rglob("state.json"))
