@@ -118,26 +118,73 @@ def hausdorff_distance(first: np.ndarray, second: np.ndarray) -> float:
 MEASURES = {"dice": dice, "hausdorff": hausdorff_distance}
 
 
+def object_boxes(labels: np.ndarray, count: int) -> np.ndarray:
+    """(count, 4) int64 bounding boxes (first row, last row, first column, last column; inclusive) of labels
+    1..count of a (H, W) label image (an absent label gets an empty box that bounds nothing)."""
+    boxes = np.tile(np.array([labels.shape[0], -1, labels.shape[1], -1], dtype=np.int64), (count, 1))
+    for index, window in enumerate(ndimage.find_objects(labels, max_label=count)):
+        if window is not None:
+            boxes[index] = (window[0].start, window[0].stop - 1, window[1].start, window[1].stop - 1)
+    return boxes
+
+
+def union_window(first: np.ndarray, second: np.ndarray) -> tuple[slice, slice]:
+    """The (rows, columns) slices of the smallest window holding both (4,) boxes."""
+    return (slice(min(first[0], second[0]), max(first[1], second[1]) + 1),
+            slice(min(first[2], second[2]), max(first[3], second[3]) + 1))
+
+
+def hausdorff_lower_bounds(box: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """(n,) lower bounds of the Hausdorff distance between an object in (4,) ``box`` and each object in (n, 4)
+    ``others``: an object's extreme pixel (its topmost, bottommost, leftmost, rightmost) is a pixel of it, and it lies
+    at least its row (column) gap away from the other object's row (column) range."""
+    bounds = np.zeros(len(others))
+    for low, high in ((0, 1), (2, 3)):  # rows, then columns
+        for edge in (others[:, low], others[:, high]):  # the others' extreme pixels against the box's range
+            bounds = np.maximum(bounds, np.maximum(box[low] - edge, edge - box[high]))
+        for edge in (box[low], box[high]):  # the box's extreme pixels against each other's range
+            bounds = np.maximum(bounds, np.maximum(others[:, low] - edge, edge - others[:, high]))
+    return bounds
+
+
+def nearest_hausdorff(objects: np.ndarray, index: int, box: np.ndarray, others: np.ndarray,
+                      other_boxes: np.ndarray) -> float:
+    """The smallest Hausdorff distance between object ``index`` of ``objects`` and any object of ``others`` (labels
+    1..n with (n, 4) ``other_boxes``); the candidates are tried from the lowest ``hausdorff_lower_bounds`` up, and the
+    search stops once no bound is below the best found, so thousands of specks cost little."""
+    bounds = hausdorff_lower_bounds(box, other_boxes)
+    best = np.inf
+    for other in np.argsort(bounds, kind="stable"):
+        if bounds[other] >= best:
+            break
+        window = union_window(box, other_boxes[other])
+        best = min(best, hausdorff_distance(objects[window] == index, others[window] == other + 1))
+    return float(best)
+
+
 def side_terms(objects: np.ndarray, n_objects: int, others: np.ndarray, n_others: int, overlaps: np.ndarray,
                measure: str) -> tuple[float, float]:
     """(sum over ``objects`` of area x measure to its counterpart, their total area) for one side of one image.
 
     The counterpart is the other side's object it overlaps most. Without one, Dice is 0 and Hausdorff uses the
     other side's nearest object (the GlaS rule), or the image diagonal when the other side has no object at all.
+    Each pair is measured on the window holding both (the pixels outside it belong to neither).
     """
     areas = overlaps[1:].sum(axis=1)
     counterparts = best_counterparts(overlaps)
+    boxes, other_boxes = object_boxes(objects, n_objects), object_boxes(others, n_others)
     diagonal = float(np.hypot(*objects.shape))
     weighted = 0.0
     for index, counterpart in enumerate(counterparts, start=1):
-        own = objects == index
         if counterpart:
-            value = MEASURES[measure](own, others == counterpart)
+            window = union_window(boxes[index - 1], other_boxes[counterpart - 1])
+            value = MEASURES[measure](objects[window] == index, others[window] == counterpart)
         elif measure == "dice":
             value = 0.0  # overlapping no object, its Dice with any of them is 0
+        elif n_others == 0:
+            value = diagonal
         else:
-            value = min((hausdorff_distance(own, others == other) for other in range(1, n_others + 1)),
-                        default=diagonal)
+            value = nearest_hausdorff(objects, index, boxes[index - 1], others, other_boxes)
         weighted += areas[index - 1] * value
     return weighted, float(areas.sum())
 

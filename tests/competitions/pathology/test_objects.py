@@ -2,10 +2,13 @@
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from competitions.pathology.objects import (
     detection_counts,
     hausdorff_distance,
+    nearest_hausdorff,
+    object_boxes,
     object_dice,
     object_f1,
     object_hausdorff,
@@ -92,3 +95,17 @@ def test_label_images_keep_touching_glands_apart_and_binary_pngs_are_components(
 def test_sets_of_different_lengths_are_refused():
     with pytest.raises(ValueError, match="2 truth images but 1 predictions"):
         object_f1([TRUTH, TRUTH], [TRUTH])
+
+
+def test_the_pruned_search_for_the_nearest_object_agrees_with_trying_every_object():
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        specks = rng.random((40, 50)) > 0.97
+        gland = np.zeros((40, 50), dtype=bool)
+        gland[5:15, 30:45] = True
+        labels, count = ndimage.label(specks & ~gland, structure=np.ones((3, 3)))
+        every = min(hausdorff_distance(gland, labels == label) for label in range(1, count + 1))
+        gland_labels = gland.astype(np.int32)
+        pruned = nearest_hausdorff(gland_labels, 1, object_boxes(gland_labels, 1)[0], labels,
+                                   object_boxes(labels, count))
+        assert pruned == pytest.approx(every)
