@@ -3,7 +3,7 @@
 Slides are split into k folds (stratified by their share of positive pixels, grouped by patient when
 ``patients.csv`` names them); each fold network trains on random augmented tiles and predicts whole slides
 with blended overlapping tiles and flip/rot90 views. Each model's decision threshold is then fitted on its
-out-of-fold pixels (the ``+threshold`` candidates); its OOF probability maps go through the post-processing chain
+out-of-fold pixels out of fold (the ``+threshold`` candidates); its OOF probability maps go through the post-processing chain
 fitted out of fold (``+postprocessing``), several models' maps are fused with weights fitted on OOF pixels
 (``fusion``, ``fusion+postprocessing``; ``candidates.py``), and the best candidate writes the masks.
 """
@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 
 from comp import (
-    Candidate,
     Competition,
     Dataset,
     Metric,
@@ -31,17 +30,12 @@ from competitions.pathology.models import check_encoder_weights
 from competitions.pathology.reader import read_dataset
 from competitions.pathology.recipes import pathology_recipes, segmentation_spec
 from competitions.pathology.report import report_sections
-from competitions.pathology.scoring import (
-    best_threshold,
-    pixel_f1,
-    remap_histograms,
-    remap_probabilities,
-)
+from competitions.pathology.scoring import pixel_f1
 from competitions.pathology.slides import Slides
 from competitions.pathology.submission import check_submission_file, write_submission
+from competitions.pathology.threshold_candidate import threshold_candidate
 
 FRACTION_BUCKETS = (0.0, 0.25, 0.5, 0.75)  # label k: positive share above FRACTION_BUCKETS[k - 1]; 0: none
-THRESHOLD_SUFFIX = "+threshold"  # a model with its decision threshold fitted on OOF pixels
 
 
 def fraction_label(fraction: float) -> int:
@@ -83,15 +77,9 @@ class PathologyCompetition(Competition):
                 for name, recipe in recipes.items()]
 
     def fuse(self, models: list, labels: np.ndarray, fold_of_row: np.ndarray) -> list:
-        """Each model with its decision threshold fitted on its OOF pixels (probabilities stretched so it is 0.5)."""
-        fused = []
-        for model in models:
-            threshold, _ = best_threshold(model.oof)
-            oof = remap_histograms(model.oof, threshold)
-            fused.append(Candidate(model.name + THRESHOLD_SUFFIX, oof, remap_probabilities(model.test, threshold),
-                                   self.metric(labels, oof), self.metric.by_fold(labels, oof, fold_of_row),
-                                   {"threshold": threshold, "score_at_0.5": model.score}))
-        return fused
+        """Each model with its decision threshold fitted on its OOF pixels out of fold (probabilities stretched so it
+        is 0.5; threshold_candidate.py)."""
+        return [threshold_candidate(model, labels, fold_of_row, self.metric) for model in models]
 
     def fuse_in_run(self, models: list, labels: np.ndarray, fold_of_row: np.ndarray,
                     context: TrainingContext) -> list:
