@@ -17,7 +17,13 @@ from comp.report import classification_sections
 from comp.tasks import Task
 from comp.vision.features import FeatureSet, build_feature_sets, image_files, prediction_feature_sets
 from comp.vision._activation_section import cam_section
-from comp.vision.finetune import finetune_backbones, finetune_specs, finetune_throughput, finetuned_output
+from comp.vision.finetune import (
+    finetune_backbones,
+    finetune_section,
+    finetune_specs,
+    finetune_throughput,
+    finetuned_output,
+)
 from comp.vision.heads import FeatureHeadSpec, check_class_counts, pipeline_model
 
 REFERENCE = "(a) logistic regression, C=1, standardised orig features"
@@ -163,11 +169,14 @@ class ImageClassificationCompetition(Competition):
     def report_sections(self, run: Run) -> list:
         """The task's sections of the final model's OOF predictions (confusion matrix, per-label scores or the
         predicted-vs-true scatter, and the most confidently wrong images), then class activation maps of test images
-        (the predicted class, and the config's ``cam_class``)."""
+        (the predicted class, and the config's ``cam_class``), and the fine-tuned networks' views and pseudo-label
+        rounds when the run has them."""
         scores = run.read_json("scores.json")
         task = Task(scores["task"]["kind"], tuple(scores["task"]["classes"]))
+        finetuned = finetune_section(scores)
         return [*classification_sections(run, task, np.load(run.file(TARGETS_FILE))),
-                cam_section(run, task, run.rows()["test"], run.config()["config"].get("cam_class"))]
+                cam_section(run, task, run.rows()["test"], run.config()["config"].get("cam_class")),
+                *([finetuned] if finetuned else [])]
 
     def bench(self, data_dir: Path | None = None) -> dict:
         """Fine-tuning throughput and peak memory (``comp.vision.finetune.finetune_throughput``) on up to

@@ -13,6 +13,7 @@ from comp.vision.finetune._inputs import VIEWS, training_batches, view_batches, 
 from comp.vision.finetune._network import OUTPUTS, backbone_of, build_network, prepare_phase
 from comp.vision.finetune._options import FINETUNE_START, FinetuneOptions, finetune_backbones, finetune_options
 from comp.vision.finetune._pseudo import PseudoLabels, confidence, confidence_threshold, hard_targets
+from comp.vision.finetune._report import finetune_section
 from comp.vision.finetune._rows import inner_split, task_loss
 from comp.vision.finetune._schedule import SCHEDULES, phase_schedule, scheduled_rate
 from comp.vision.finetune._spec import FinetuneSpec, finetune_specs
@@ -20,6 +21,6 @@ from comp.vision.finetune._spec import FinetuneSpec, finetune_specs
 __all__ = ["FINETUNE_START", "OUTPUTS", "SCHEDULES", "VIEWS", "Augmenter", "Checkpoint", "FinetuneOptions",
            "FinetuneSpec", "FitPlan", "FitState", "PseudoLabels", "backbone_blocks", "backbone_of",
            "build_augmentation", "build_network", "confidence", "confidence_threshold", "fine_tune",
-           "finetune_backbones", "finetune_options", "finetune_specs", "finetune_throughput", "finetuned_output", "hard_targets", "inner_split", "phase_schedule", "prepare_phase",
+           "finetune_backbones", "finetune_section", "finetune_options", "finetune_specs", "finetune_throughput", "finetuned_output", "hard_targets", "inner_split", "phase_schedule", "prepare_phase",
            "scheduled_rate", "set_backbone_trainable", "task_loss", "training_batches", "view_batches",
            "view_of"]

@@ -20,6 +20,7 @@ from comp.vision.finetune import (
     backbone_of,
     build_network,
     finetune_options,
+    finetune_section,
     inner_split,
     scheduled_rate,
     set_backbone_trainable,
@@ -280,3 +281,20 @@ def test_a_pruned_trial_stops_after_the_reported_epoch_and_leaves_no_checkpoint(
         make_spec(images, tmp_path, params=params).fit_fold(params, np.arange(18), np.arange(18, 24), context)
     assert reported == [0, 1]
     assert not any((tmp_path / "checkpoints").rglob("state.json"))
+
+
+def test_the_report_section_shows_views_and_both_pseudo_label_rounds_on_the_same_folds():
+    histories = [{"tta_valid_loss": {"orig": 0.3, "flip": 0.5, "orig+flip": 0.35}},
+                 {"tta_valid_loss": {"orig": 0.1, "flip": 0.3, "orig+flip": 0.15}}]
+    second = [{**history, "pseudo_labels": {"test_rows": rows, "threshold": 0.9}}
+              for history, rows in zip(histories, (7, 9))]
+    scores = {"metric": "log_loss", "models": {
+        "logistic@x.orig": {"score": 0.4, "fold_scores": [0.4, 0.4], "histories": [{}, {}]},
+        "finetune@x": {"kind": "finetune", "score": 0.2, "fold_scores": [0.25, 0.15], "histories": histories},
+        "finetune_pl@x": {"kind": "finetune", "score": 0.18, "fold_scores": [0.2, 0.16], "histories": second,
+                          "pseudo_labels_from": "finetune@x"}}}
+    section = finetune_section(scores)
+    assert "<td>finetune@x</td><td>0.20000</td><td>0.40000</td><td>0.25000</td>" in section.body
+    assert "<td>finetune_pl@x fold 1</td><td>0.15000</td><td>0.16000</td><td>9</td><td>0.9000</td>" in section.body
+    assert "<td>finetune_pl@x OOF</td><td>0.20000</td><td>0.18000</td>" in section.body
+    assert finetune_section({"models": {"logistic@x.orig": scores["models"]["logistic@x.orig"]}}) is None
