@@ -36,7 +36,7 @@ OBJECT_F1 = Metric("object_f1", object_f1, "maximize")
 OFF = {"threshold": 0.5, "opening": 0, "closing": 0, "fill_holes": False, "min_size": 0, "watershed": 0}
 # in pixels of the maps (disc radii, object areas, the watershed's minimum distance between gland centres)
 GRIDS = {
-    "threshold": (0.3, 0.35, 0.4, 0.45, 0.55, 0.6, 0.65, 0.7),
+    "threshold": tuple(round(0.05 * step, 2) for step in range(2, 19) if step != 10),  # 0.1 .. 0.9 but 0.5
     "opening": (1, 2, 4, 8),
     "closing": (1, 2, 4, 8),
     "fill_holes": (True,),
