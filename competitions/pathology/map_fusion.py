@@ -23,7 +23,7 @@ def weight_grid(n_models: int, step: float) -> list[tuple[float, ...]]:
     (always included, even when ``1 / step`` is not a multiple of ``n_models``)."""
     if n_models < 1 or not 0 < step <= 1:
         raise ValueError(f"a weight grid needs at least one model and a step in (0, 1], got {n_models} and {step}")
-    units = int(round(1 / step))
+    units = round(1 / step)
     grid = [tuple(count / units for count in counts)
             for counts in itertools.product(range(units + 1), repeat=n_models) if sum(counts) == units]
     equal = tuple(1.0 / n_models for _ in range(n_models))

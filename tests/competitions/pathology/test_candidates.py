@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 
 from comp.contract import Dataset, TrainingContext
+from competitions.pathology import PathologyCompetition
 from competitions.pathology.candidates import postprocessed_candidate
 from competitions.pathology.demo import write_demo
-from competitions.pathology import PathologyCompetition
 from competitions.pathology.reader import read_dataset
 from competitions.pathology.slides import Geometry, Slides
 
@@ -46,5 +46,5 @@ def test_the_chain_fitted_on_oof_never_sees_test_masks(tmp_path):
     for scores in (scored.details["oof_scores"], scored.details["test_scores"]):
         assert set(scores) == {"pixel_f1", "object_f1", "object_dice", "object_hausdorff"}
     assert scored.score == scored.details["oof_scores"]["pixel_f1"]  # exact pixel F1 at the original size
-    assert [effect["step"] for effect in scored.details["effects"]][0] == "threshold"
+    assert scored.details["effects"][0]["step"] == "threshold"
     assert scored.oof.shape == (6, 2, 256) and scored.test.shape[0] == 2
