@@ -9,7 +9,7 @@ from comp.vision.finetune._blocks import backbone_blocks, set_backbone_trainable
 from comp.vision.finetune._checkpoint import Checkpoint, FitState
 from comp.vision.finetune._export import finetuned_output
 from comp.vision.finetune._fit import FitPlan, fine_tune
-from comp.vision.finetune._inputs import VIEWS, training_batches, view_batches, view_of
+from comp.vision.finetune._inputs import VIEWS, labelled_batches, training_batches, view_batches, view_of
 from comp.vision.finetune._network import OUTPUTS, backbone_of, build_network, prepare_phase
 from comp.vision.finetune._options import FINETUNE_START, FinetuneOptions, finetune_backbones, finetune_options
 from comp.vision.finetune._pseudo import PseudoLabels, confidence, confidence_threshold, hard_targets
@@ -21,6 +21,6 @@ from comp.vision.finetune._spec import FinetuneSpec, finetune_specs
 __all__ = ["FINETUNE_START", "OUTPUTS", "SCHEDULES", "VIEWS", "Augmenter", "Checkpoint", "FinetuneOptions",
            "FinetuneSpec", "FitPlan", "FitState", "PseudoLabels", "backbone_blocks", "backbone_of",
            "build_augmentation", "build_network", "confidence", "confidence_threshold", "fine_tune",
-           "finetune_backbones", "finetune_section", "finetune_options", "finetune_specs", "finetune_throughput", "finetuned_output", "hard_targets", "inner_split", "phase_schedule", "prepare_phase",
+           "finetune_backbones", "finetune_section", "finetune_options", "finetune_specs", "finetune_throughput", "finetuned_output", "hard_targets", "inner_split", "labelled_batches", "phase_schedule", "prepare_phase",
            "scheduled_rate", "set_backbone_trainable", "task_loss", "training_batches", "view_batches",
            "view_of"]

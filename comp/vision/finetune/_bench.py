@@ -40,7 +40,7 @@ def finetune_throughput(paths: list[str], backbone_name: str, weights_source: st
     started = time.perf_counter()
     model.fit(batches, epochs=1, verbose=0)
     pipeline_seconds = time.perf_counter() - started
-    images = np.concatenate([np.asarray(batch) for batch in view_batches(paths, size, "orig", batch_size=batch_size)])
+    images = np.concatenate([np.asarray(batch) for _, batch in view_batches(paths, size, "orig", batch_size=batch_size)])
     model.train_on_batch(images[:batch_size], targets[:batch_size])
     started = time.perf_counter()
     for batch in range(math.ceil(len(paths) / batch_size)):

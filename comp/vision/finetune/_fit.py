@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,12 +15,11 @@ import numpy as np
 from comp._lazy import lazy_import
 from comp.vision.finetune._augment import Augmenter
 from comp.vision.finetune._checkpoint import Checkpoint, FitState
-from comp.vision.finetune._inputs import training_batches, view_batches
+from comp.vision.finetune._inputs import labelled_batches, training_batches
 from comp.vision.finetune._network import prepare_phase
 from comp.vision.finetune._schedule import phase_schedule
 
 keras = lazy_import("keras")
-tf = lazy_import("tensorflow")
 logger = logging.getLogger("comp.finetune")
 
 
@@ -57,14 +57,6 @@ def epoch_book(state: FitState, checkpoint: Checkpoint, schedule):
     return keras.callbacks.LambdaCallback(on_epoch_begin=begin, on_epoch_end=end)
 
 
-def validation_batches(paths: list[str], targets: np.ndarray, size: tuple[int, int], batch_size: int):
-    """(images, targets) batches of the inner split, decoded once and cached in memory; None without rows."""
-    if not len(paths):
-        return None
-    images = view_batches(paths, size, "orig", batch_size=batch_size)
-    return tf.data.Dataset.zip((images, tf.data.Dataset.from_tensor_slices(targets).batch(batch_size))).cache()
-
-
 def fine_tune(model, *, plan: FitPlan, task: str, training: tuple[list[str], np.ndarray],
               validation: tuple[list[str], np.ndarray], augmenter: Augmenter, seed: int, checkpoint: Checkpoint,
               callbacks: list, stopped, jit_compile: bool = False, workers: int | None = None) -> dict:
@@ -77,7 +69,7 @@ def fine_tune(model, *, plan: FitPlan, task: str, training: tuple[list[str], np.
     state = state or FitState()
     if resuming:
         logger.info("resuming fine-tuning at epoch %d (phase %d)", state.epoch + 1, state.phase)
-    valid = validation_batches(validation[0], validation[1], augmenter.size, plan.batch_size)
+    valid = labelled_batches(*validation, augmenter.size, batch_size=plan.batch_size) if len(validation[0]) else None
     steps = math.ceil(len(paths) / plan.batch_size)
     phases = ((1, plan.head_epochs, plan.head_learning_rate, "constant"),
               (2, plan.epochs, plan.learning_rate, plan.schedule))
@@ -97,8 +89,10 @@ def fine_tune(model, *, plan: FitPlan, task: str, training: tuple[list[str], np.
         while state.phase_epochs < epochs and state.waited < plan.patience and not out_of_time(state, plan):
             batches = training_batches(paths, targets, seed=seed, epoch=state.epoch, batch_size=plan.batch_size,
                                        augmenter=augmenter, workers=workers)
-            model.fit(batches, initial_epoch=state.epoch, epochs=state.epoch + 1, validation_data=valid,
-                      callbacks=[schedule, book, *callbacks], shuffle=False, verbose=0)
+            with warnings.catch_warnings():  # batches whose count tf.data cannot know (undecodable files are
+                warnings.filterwarnings("ignore", message="Your input ran out of data")  # skipped) end the epoch
+                model.fit(batches, initial_epoch=state.epoch, epochs=state.epoch + 1, validation_data=valid,
+                          callbacks=[schedule, book, *callbacks], shuffle=False, verbose=0)
             if stopped():
                 return state.history
         if checkpoint.best_weights is not None:

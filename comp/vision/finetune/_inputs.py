@@ -2,7 +2,8 @@
 albumentations through ``tf.numpy_function``, in a parallel map, prefetched, so the cores prepare the next batches
 while the network trains), and plain batches of one test-time view for validation and prediction. Images are
 decoded and resized as the feature pipeline and exported models do it (``tf.image.resize``, bilinear), so an exported
-network sees what it saw here."""
+network sees what it saw here. A file that cannot be decoded is skipped (training rows with such images were dropped
+before; test rows get the mean prediction, as ``--allow-bad-test`` promises)."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def training_batches(paths: list[str], targets: np.ndarray, *, seed: int, epoch:
         return image, target
 
     dataset = tf.data.Dataset.from_tensor_slices((np.asarray(paths, dtype=str)[order], seeds, targets[order]))
-    dataset = dataset.map(augment, num_parallel_calls=workers or tf.data.AUTOTUNE, deterministic=True)
+    dataset = dataset.map(augment, num_parallel_calls=workers or tf.data.AUTOTUNE, deterministic=True).ignore_errors()
     return dataset.batch(batch_size).map(lambda images, target: (tf.cast(images, tf.float32), target)).prefetch(
         tf.data.AUTOTUNE)
 
@@ -64,8 +65,18 @@ def view_of(images, view: str):
 
 def view_batches(paths: list[str], size: tuple[int, int], view: str, *, batch_size: int,
                  workers: int | None = None):
-    """Batches of float32 images (b, height, width, 3) of ``paths`` in order, seen in ``view``."""
-    dataset = tf.data.Dataset.from_tensor_slices(np.asarray(paths, dtype=str))
-    dataset = dataset.map(lambda path: decoded(path, size), num_parallel_calls=workers or tf.data.AUTOTUNE,
-                          deterministic=True).batch(batch_size)
-    return dataset.map(lambda images: view_of(images, view)).prefetch(tf.data.AUTOTUNE)
+    """(row indices (b,), float32 images (b, height, width, 3) seen in ``view``) batches of ``paths`` in order;
+    rows whose file cannot be decoded are missing."""
+    dataset = tf.data.Dataset.from_tensor_slices((np.arange(len(paths), dtype=np.int64), np.asarray(paths, dtype=str)))
+    dataset = dataset.map(lambda row, path: (row, decoded(path, size)), num_parallel_calls=workers or tf.data.AUTOTUNE,
+                          deterministic=True).ignore_errors().batch(batch_size)
+    return dataset.map(lambda rows, images: (rows, view_of(images, view))).prefetch(tf.data.AUTOTUNE)
+
+
+def labelled_batches(paths: list[str], targets: np.ndarray, size: tuple[int, int], *, batch_size: int):
+    """(float32 images (b, height, width, 3), targets) batches of ``paths`` as they are (the early-stopping rows),
+    decoded once and cached in memory; rows whose file cannot be decoded are left out."""
+    dataset = tf.data.Dataset.from_tensor_slices((np.asarray(paths, dtype=str), targets))
+    dataset = dataset.map(lambda path, target: (decoded(path, size), target), num_parallel_calls=tf.data.AUTOTUNE,
+                          deterministic=True).ignore_errors()
+    return dataset.batch(batch_size).cache().prefetch(tf.data.AUTOTUNE)

@@ -11,6 +11,7 @@ import numpy as np
 from comp._lazy import lazy_import
 from comp.contract import Dataset, FitContext, FoldResult, ModelSpec
 from comp.engine import params_key
+from comp.errors import CompError
 from comp.io import Run, write_json
 from comp.tasks import Task
 from comp.vision._callbacks import epoch_logger, prune_on_validation_loss
@@ -35,6 +36,17 @@ PREDICT_BATCH = 64
 def unfreeze_blocks(value: str | int) -> str | int:
     """``unfreeze`` as ``set_backbone_trainable`` takes it: "all" or a number of blocks (params keep it a string)."""
     return "all" if str(value) == "all" else int(value)
+
+
+def with_unreadable_rows(n_rows: int, rows: list[np.ndarray], outputs: list[np.ndarray]) -> np.ndarray:
+    """The network's outputs (n_rows, outputs) from batches of decoded rows; a row whose image could not be decoded
+    gets the mean output of the others (the feature heads' remedy under --allow-bad-test)."""
+    if not rows:
+        raise CompError(f"none of the {n_rows} images to predict could be decoded")
+    decoded_rows, decoded_outputs = np.concatenate(rows), np.concatenate(outputs)
+    full = np.tile(decoded_outputs.mean(axis=0), (n_rows, 1))
+    full[decoded_rows] = decoded_outputs
+    return full
 
 
 class FinetuneSpec(ModelSpec):
@@ -134,9 +146,12 @@ class FinetuneSpec(ModelSpec):
         """The network's prediction of ``paths`` in every test-time view: view -> (n,) or (n, K)."""
         predictions = {}
         for view in self.options.views:
-            batches = view_batches(list(paths), self.size, view, batch_size=PREDICT_BATCH,
-                                   workers=self.options.workers)
-            output = np.asarray(model.predict(batches, verbose=0), dtype=np.float64)
+            rows, outputs = [], []
+            for indices, images in view_batches(list(paths), self.size, view, batch_size=PREDICT_BATCH,
+                                                workers=self.options.workers):
+                rows.append(np.asarray(indices))
+                outputs.append(np.asarray(model.predict_on_batch(images), dtype=np.float64))
+            output = with_unreadable_rows(len(paths), rows, outputs)
             predictions[view] = output[:, 0] if self.task.n_outputs == 1 else output
         return predictions
 

@@ -298,3 +298,15 @@ def test_the_report_section_shows_views_and_both_pseudo_label_rounds_on_the_same
     assert "<td>finetune_pl@x fold 1</td><td>0.15000</td><td>0.16000</td><td>9</td><td>0.9000</td>" in section.body
     assert "<td>finetune_pl@x OOF</td><td>0.20000</td><td>0.18000</td>" in section.body
     assert finetune_section({"models": {"logistic@x.orig": scores["models"]["logistic@x.orig"]}}) is None
+
+
+def test_an_undecodable_test_image_gets_the_mean_prediction_of_the_others(images, tmp_path):
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not an image")
+    spec = make_spec(images, tmp_path)
+    network = build_network(spec.backbone, spec.weights, SIZE, task="multiclass", n_outputs=4, dropout=0.2, seed=0)
+    paths = np.asarray([*images.test["path"][:3], str(broken)])
+    by_view = spec.view_predictions(network, paths)
+    for prediction in by_view.values():
+        np.testing.assert_allclose(prediction[3], prediction[:3].mean(axis=0))
+        assert np.isfinite(prediction).all() and prediction.shape == (4, 4)
