@@ -1,4 +1,5 @@
-"""``comp bench pathology``: training and prediction tiles/s of the default U-Net and FCN-8s, and seconds per slide.
+"""``comp bench pathology``: training and prediction tiles/s of the default U-Net, FCN-8s and U-Net on SqueezeNet,
+and seconds per slide.
 
 Uses the first slides of ``--data`` (the real set in ../shared when present, else a generated demo) and the
 shared SqueezeNet weights when present (else random weights: speed does not depend on them).
@@ -16,6 +17,7 @@ from comp._lazy import lazy_import
 from comp.io import machine
 from competitions.pathology.augment import TileSampler
 from competitions.pathology.demo import write_demo
+from competitions.pathology.encoder_unet import build_encoder_unet
 from competitions.pathology.models import build_fcn8s, build_unet, segmentation_loss
 from competitions.pathology.reader import read_dataset
 from competitions.pathology.slides import Geometry, Slides
@@ -69,7 +71,8 @@ def run_benchmark(data_dir: Path | None, config: dict) -> dict:
     weights = SHARED / "weights" / "squeezenet_v1.1_imagenet_notop.h5"
     views = tuple(config.get("tta_views") or ("identity",))
     geometry = Geometry(scale=float(config.get("scale", 0.5)))
-    unet, fcn = config["unet"], config["fcn8s"]
+    unet, fcn, encoder_unet = config["unet"], config["fcn8s"], config["unet_squeezenet"]
+    encoder_weights = str(weights) if weights.exists() else "none"
     with tempfile.TemporaryDirectory() as scratch:
         slides, source = _slides(data_dir, Path(scratch))
         results = {
@@ -77,9 +80,15 @@ def run_benchmark(data_dir: Path | None, config: dict) -> dict:
                                                widths=tuple(int(w) for w in str(unet["widths"]).split("-"))),
                             slides, geometry, tile=int(unet["tile"]), batch_size=int(unet["batch_size"]), views=views),
             "fcn8s": measure(build_fcn8s(str(fcn["backbone"]), tile=int(fcn["tile"]),
-                                                  weights=str(weights) if weights.exists() else "none"),
+                                                  weights=encoder_weights),
                              slides, geometry, tile=int(fcn["tile"]), batch_size=int(fcn["batch_size"]), views=views),
+            "unet_squeezenet": measure(
+                build_encoder_unet(str(encoder_unet["backbone"]), tile=int(encoder_unet["tile"]),
+                                   decoder_widths=tuple(int(w) for w in str(encoder_unet["decoder_widths"]).split("-")),
+                                   weights=encoder_weights),
+                slides, geometry, tile=int(encoder_unet["tile"]), batch_size=int(encoder_unet["batch_size"]),
+                views=views),
         }
     return {"slides": source, "scale": geometry.scale, **results,
-            "fcn8s_weights": "imagenet (shared file)" if weights.exists() else "random (speed only)",
+            "encoder_weights": "imagenet (shared file)" if weights.exists() else "random (speed only)",
             "machine": machine()}
