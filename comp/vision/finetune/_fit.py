@@ -26,7 +26,7 @@ logger = logging.getLogger("comp.finetune")
 @dataclass(frozen=True)
 class FitPlan:
     """The epochs, rates and schedule of both phases; ``patience`` epochs without a better inner-split loss end a
-    phase; ``seconds_allowed`` (None: no limit) ends the fit before an epoch that would overrun it."""
+    phase (0: never); ``seconds_allowed`` (None: no limit) ends the fit before an epoch that would overrun it."""
     head_epochs: int
     epochs: int
     head_learning_rate: float
@@ -86,7 +86,8 @@ def fine_tune(model, *, plan: FitPlan, task: str, training: tuple[list[str], np.
                                  seconds_allowed=plan.seconds_allowed - spent_before if plan.seconds_allowed else None,
                                  steps_done=state.phase_steps, seconds_done=state.phase_seconds)
         book = epoch_book(state, checkpoint, schedule)
-        while state.phase_epochs < epochs and state.waited < plan.patience and not out_of_time(state, plan):
+        patient = not plan.patience or state.waited < plan.patience  # patience 0: no early stopping
+        while state.phase_epochs < epochs and patient and not out_of_time(state, plan):
             batches = training_batches(paths, targets, seed=seed, epoch=state.epoch, batch_size=plan.batch_size,
                                        augmenter=augmenter, workers=workers)
             with warnings.catch_warnings():  # batches whose count tf.data cannot know (undecodable files are
@@ -95,6 +96,7 @@ def fine_tune(model, *, plan: FitPlan, task: str, training: tuple[list[str], np.
                           callbacks=[schedule, book, *callbacks], shuffle=False, verbose=0)
             if stopped():
                 return state.history
+            patient = not plan.patience or state.waited < plan.patience
         if checkpoint.best_weights is not None:
             model.set_weights(checkpoint.best_weights)
         state.next_phase()
