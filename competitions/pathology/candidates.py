@@ -19,6 +19,7 @@ import logging
 import numpy as np
 
 from comp.contract import TrainingContext
+from comp.errors import CompError
 from comp.fusion import Candidate
 from comp.metrics import Metric
 from competitions.pathology.map_fusion import fuse_maps
@@ -93,7 +94,7 @@ def map_candidates(models: list[Candidate], labels: np.ndarray, fold_of_row: np.
                    metric: Metric) -> list[Candidate]:
     """Every model's ``+postprocessing`` candidate and, with several models, ``fusion`` (their maps averaged with
     weights fitted on OOF pixels, marked at 0.5) and ``fusion+postprocessing``; none when the config's
-    ``postprocessing`` is false. The fusion's chain is fitted on the fused OOF maps, whose weights each came from
+    ``postprocessing`` is false or a model's OOF maps are missing (a warning). The fusion's chain is fitted on the fused OOF maps, whose weights each came from
     the other folds: as ``comp.fusion`` post-processes its blend, a fold's truth reaches another fold's chain only
     through those weights."""
     config, inputs = context.config, context.dataset.inputs
@@ -103,7 +104,11 @@ def map_candidates(models: list[Candidate], labels: np.ndarray, fold_of_row: np.
         raise ValueError(f"postprocessing_metric must be one of {', '.join(CHAIN_METRICS)}")
     train, test = inputs["train_slides"], inputs["test_slides"]
     scores, scale = context.run.read_json("scores.json"), float(config.get("scale", 0.5))
-    oof = {model.name: oof_maps(context.run, scores, model.name, len(train)) for model in models}
+    try:
+        oof = {model.name: oof_maps(context.run, scores, model.name, len(train)) for model in models}
+    except CompError as error:  # a resumed run whose folds were trained before every held-out map was kept
+        logger.warning("no post-processed or fused candidates: %s", error)
+        return []
     test_maps = {model.name: cut_maps(model.test, test.sizes, scale) for model in models}
     candidates = [postprocessed_candidate(model.name, oof[model.name], test_maps[model.name], context, metric, labels,
                                           fold_of_row, {}) for model in models]

@@ -1,13 +1,16 @@
 """The post-processed candidates of a run: the chain fitted on OOF maps only (test masks are scored, never fitted on),
 object scores beside pixel F1, and the test prediction from the all-rows fit."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from comp.contract import Dataset, TrainingContext
+from comp.fusion import Candidate
+from comp.io import Run
 from competitions.pathology import PathologyCompetition
-from competitions.pathology.candidates import postprocessed_candidate
+from competitions.pathology.candidates import map_candidates, postprocessed_candidate
 from competitions.pathology.demo import write_demo
 from competitions.pathology.reader import read_dataset
 from competitions.pathology.slides import Geometry, Slides
@@ -48,3 +51,15 @@ def test_the_chain_fitted_on_oof_never_sees_test_masks(tmp_path):
     assert scored.score == scored.details["oof_scores"]["pixel_f1"]  # exact pixel F1 at the original size
     assert scored.details["effects"][0]["step"] == "threshold"
     assert scored.oof.shape == (6, 2, 256) and scored.test.shape[0] == 2
+
+
+def test_a_run_whose_folds_kept_no_held_out_maps_gets_no_map_candidates_and_a_warning(tmp_path, caplog):
+    data = write_demo(tmp_path / "data", n=4, seed=0, n_test=2)
+    context = context_for(data, True)
+    run = Run.create(tmp_path, "pathology", tmp_path / "run")
+    run.write_json("scores.json", {"models": {"unet": {"params_key": "old"}}})
+    (run.path / "fold_cache" / "unet" / "old" / "fold0" / "model").mkdir(parents=True)
+    context = replace(context, run=run)
+    model = Candidate("unet", np.zeros((4, 2, 256)), np.zeros((2, 96, 128), dtype=np.float16), 0.0, [])
+    assert map_candidates([model], np.zeros(4), np.array([0, 1, 0, 1]), context, PathologyCompetition.metric) == []
+    assert "no held-out map of training slide 0" in caplog.text
