@@ -15,8 +15,8 @@ from comp.errors import CompError
 from comp.io import Run, save_submission, validate_submission, write_array
 from comp.report import classification_sections
 from comp.tasks import Task
-from comp.vision.features import FeatureSet, build_feature_sets, image_files, prediction_feature_sets
 from comp.vision._activation_section import cam_section
+from comp.vision.features import FeatureSet, build_feature_sets, image_files, prediction_feature_sets
 from comp.vision.finetune import (
     finetune_backbones,
     finetune_section,

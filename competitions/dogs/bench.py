@@ -23,7 +23,6 @@ import optuna
 from comp._lazy import lazy_import
 from comp.io import machine
 from comp.vision.backbones import get_backbone, resolve_weights
-from comp.vision.finetune import finetune_throughput
 from comp.vision.features import (
     build_extractor,
     decoded_images,
@@ -31,6 +30,7 @@ from comp.vision.features import (
     forward_function,
     precision_policy,
 )
+from comp.vision.finetune import finetune_throughput
 from competitions.dogs.demo import write_demo
 from competitions.dogs.reader import read_dataset
 

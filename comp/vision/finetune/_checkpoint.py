@@ -6,6 +6,7 @@ early-stopping counters, history). The files of an epoch are written first, unde
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
@@ -108,6 +109,8 @@ class Checkpoint:
         """Delete the files once the fold's model is saved by the fold runner's cache."""
         if self.directory is not None:
             shutil.rmtree(self.directory, ignore_errors=True)
+            with contextlib.suppress(OSError):  # the parameters' folder too, once its last fold is done
+                self.directory.parent.rmdir()
 
 
 def write_arrays(path: Path, arrays: list) -> None:

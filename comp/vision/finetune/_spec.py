@@ -113,7 +113,7 @@ class FinetuneSpec(ModelSpec):
             kept, labels, threshold = self.pseudo.for_fold(context.fold)
             paths += list(self.test_paths[kept])
             targets = np.concatenate([targets, labels.astype(targets.dtype)])
-            extra["pseudo_labels"] = {"test_rows": int(len(kept)), "threshold": threshold}
+            extra["pseudo_labels"] = {"test_rows": len(kept), "threshold": threshold}
             logger.info("%s fold %d: %d pseudo-labelled test images (confidence >= %.4f)", self.name, context.fold,
                         len(kept), threshold)
         checkpoint = self.checkpoint(params, context.fold)
@@ -186,10 +186,10 @@ def finetune_specs(dataset: Dataset, config: dict, run: Run) -> list[FinetuneSpe
     sources = config.get("weights") or {}
     specs = []
     for name in names:
-        common = dict(backbone=name, weights_source=sources.get(name, config.get("default_weights", "imagenet")),
-                      train_paths=dataset.train["path"].astype(str).tolist(), targets=truth, groups=groups,
-                      test_paths=dataset.test["path"].astype(str).tolist(), task=task, options=options,
-                      seed=int(config.get("seed", 0)))
+        common = {"backbone": name, "weights_source": sources.get(name, config.get("default_weights", "imagenet")),
+                  "train_paths": dataset.train["path"].astype(str).tolist(), "targets": truth, "groups": groups,
+                  "test_paths": dataset.test["path"].astype(str).tolist(), "task": task, "options": options,
+                  "seed": int(config.get("seed", 0))}
         first = FinetuneSpec(**common, checkpoint_root=run.file("finetune_checkpoints", f"finetune@{name}"))
         specs.append(first)
         if pseudo:

@@ -4,7 +4,7 @@ prediction) as one Keras model, for every task type."""
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -5,9 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from comp._lazy import lazy_import
 from comp.contract import FitContext
-from comp.errors import CompError, TrialPruned
 from comp.engine import train
+from comp.errors import CompError, TrialPruned
 from comp.io import Run, resolve_config
 from comp.tasks import Task
 from comp.vision.backbones import BackboneSpec, get_backbone, register_backbone, resolve_weights
@@ -25,7 +26,6 @@ from comp.vision.finetune import (
     scheduled_rate,
     set_backbone_trainable,
 )
-from comp._lazy import lazy_import
 from competitions.images import ImagesCompetition
 from competitions.images.demo import write_demo
 from competitions.images.reader import read_images
