@@ -7,12 +7,14 @@ group, so a plugin installed with pip appears in ``comp list`` without editing `
 from __future__ import annotations
 
 import fnmatch
+import logging
 from importlib import metadata
 from typing import Callable, TypeVar
 
 from comp.errors import CompError
 
 ENTRY_POINT_GROUP = "comp.competitions"
+logger = logging.getLogger("comp.registry")
 
 T = TypeVar("T")
 
@@ -51,7 +53,6 @@ class Registry:
 
 
 COMPETITIONS = Registry("competition", hint="see `comp list`")
-_entry_points_loaded = False
 
 
 def register_competition(cls: type[T]) -> type[T]:
@@ -62,14 +63,22 @@ def register_competition(cls: type[T]) -> type[T]:
     return COMPETITIONS.register(name)(cls)
 
 
-def _load_entry_points() -> None:
-    """Import every plugin advertised in the entry-point group (once per process)."""
-    global _entry_points_loaded
-    if _entry_points_loaded:
-        return
-    _entry_points_loaded = True
+def _load_entry_points(only: str | None = None) -> None:
+    """Import the plugins advertised in the entry-point group that are not registered yet: the one named ``only``,
+    or all of them. The named plugin failing to import is a one-line error; while listing, a broken plugin is
+    skipped with a warning, so a broken third-party package never stops ``comp train dogs``."""
     for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        plugin = entry_point.load()
+        if entry_point.name in COMPETITIONS.entries or only not in (None, entry_point.name):
+            continue
+        try:
+            plugin = entry_point.load()
+        except Exception as error:  # any import failure of a third-party plugin: report it by name
+            message = (f"competition plugin {entry_point.name!r} ({entry_point.value}) failed to import: "
+                       f"{type(error).__name__}: {error}")
+            if only is not None:
+                raise CompError(f"{message} (reinstall the package that provides it)") from error
+            logger.warning("%s; skipped", message)
+            continue
         if isinstance(plugin, type) and entry_point.name not in COMPETITIONS.entries:
             if getattr(plugin, "name", None) != entry_point.name:
                 raise TypeError(
@@ -86,7 +95,9 @@ def list_competitions(pattern: str = "*") -> list[str]:
 
 def get_competition_class(name: str) -> type:
     """The plugin class registered as ``name``; a one-line error lists the known names otherwise."""
-    _load_entry_points()
+    _load_entry_points(only=name)
+    if name not in COMPETITIONS.entries:
+        _load_entry_points()  # for the list of known names in the error
     return COMPETITIONS.get(name)
 
 

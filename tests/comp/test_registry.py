@@ -1,8 +1,11 @@
+import logging
+from importlib import metadata
+
 import pytest
 
 from comp import CompError, list_competitions, register_competition
 from comp.contract import Competition
-from comp.registry import create_competition, get_competition_class
+from comp.registry import ENTRY_POINT_GROUP, create_competition, get_competition_class
 from tests.conftest import run_comp
 
 
@@ -40,4 +43,19 @@ def test_unknown_competition_on_the_command_line_exits_2_with_one_line():
     result = run_comp("train", "nope", "--data", ".")
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
-    assert "unknown competition 'nope'; known: captcha, dogs, images, pathology" in result.stderr
+    assert "unknown competition 'nope'; known: captcha, captcha-final, dogs, images, pathology" in result.stderr
+
+
+def test_a_plugin_that_fails_to_import_is_named_and_never_stops_the_others(monkeypatch, caplog):
+    broken = metadata.EntryPoint(name="broken", value="no_such_module_of_comp:Plugin", group=ENTRY_POINT_GROUP)
+    installed = metadata.entry_points(group=ENTRY_POINT_GROUP)
+    monkeypatch.setattr(metadata, "entry_points", lambda group: [broken, *installed])
+    assert get_competition_class("dogs").name == "dogs"  # loads dogs alone: the broken one is not touched
+    with caplog.at_level(logging.WARNING, logger="comp.registry"):
+        names = list_competitions()
+    assert "dogs" in names and "broken" not in names
+    assert "competition plugin 'broken' (no_such_module_of_comp:Plugin) failed to import" in caplog.text
+    with pytest.raises(CompError) as error:
+        create_competition("broken")
+    assert str(error.value).startswith("competition plugin 'broken' (no_such_module_of_comp:Plugin) failed to import: "
+                                       "ModuleNotFoundError")
