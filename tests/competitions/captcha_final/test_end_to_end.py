@@ -6,24 +6,9 @@ import json
 import pandas as pd
 import pytest
 
-from tests.conftest import run_comp
+from tests.conftest import TINY_CAPTCHA_CONFIG, run_comp
 
-TINY_CONFIG = """\
-folds = 2
-trials = 0
-epochs = 1
-steps_per_epoch = 2
-generator_workers = 0
-validation_images = 4
-validation_size = 8
-recombination_pool = 8
-[crnn]
-conv_widths = "4-8-8"
-dense_units = 8
-gru_units = 8
-gru_layers = 1
-batch_size = 4
-"""
+TINY_CONFIG = TINY_CAPTCHA_CONFIG.replace("[crnn]", "recombination_pool = 8\n[crnn]")  # the first round's tiny run
 
 
 @pytest.fixture
