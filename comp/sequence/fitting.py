@@ -12,10 +12,11 @@ import keras
 import numpy as np
 
 from comp.contract import FitContext
+from comp.schedules import learning_rate_at
 from comp.sequence._characters import CharacterTable
-from comp.sequence._schedule import learning_rate_at
 from comp.vision import epoch_logger, history_floats, prune_on_validation_loss
 
+WARMUP = 0.03  # share of training the cosine and step schedules warm up in
 UNTIL_DEADLINE = 1_000_000  # epochs of a fit with a time limit: the deadline, not the count, ends it
 
 
@@ -41,7 +42,8 @@ class ScheduleAndDeadline(keras.callbacks.Callback):
         self.started = time.perf_counter()
 
     def on_train_batch_begin(self, batch, logs=None):
-        self.model.optimizer.learning_rate.assign(learning_rate_at(self.schedule, self.base, self.progress()))
+        self.model.optimizer.learning_rate.assign(learning_rate_at(self.schedule, self.base, self.progress(),
+                                                                        warmup=WARMUP))
 
     def on_train_batch_end(self, batch, logs=None):
         self.steps += 1

@@ -15,13 +15,12 @@ from comp.vision.finetune._options import FINETUNE_START, FinetuneOptions, finet
 from comp.vision.finetune._pseudo import PseudoLabels, confidence, confidence_threshold, hard_targets
 from comp.vision.finetune._report import finetune_section
 from comp.vision.finetune._rows import inner_split, task_loss
-from comp.vision.finetune._schedule import SCHEDULES, phase_schedule, scheduled_rate
+from comp.vision.finetune._schedule import phase_schedule
 from comp.vision.finetune._spec import FinetuneSpec, finetune_specs
 
 __all__ = [
            "FINETUNE_START",
            "OUTPUTS",
-           "SCHEDULES",
            "VIEWS",
            "Augmenter",
            "Checkpoint",
@@ -48,7 +47,6 @@ __all__ = [
            "labelled_batches",
            "phase_schedule",
            "prepare_phase",
-           "scheduled_rate",
            "set_backbone_trainable",
            "task_loss",
            "training_batches",

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from comp.errors import CompError
+from comp.schedules import SCHEDULES
 from comp.vision.finetune._inputs import VIEWS
-from comp.vision.finetune._schedule import SCHEDULES
 
 # The first trial (and the only one without tuning): two head epochs at 1e-3, then ten epochs of the whole network at
 # 1e-4 with a cosine decay after a 10% warm-up, medium augmentation, early stopping after three epochs.

@@ -1,36 +1,16 @@
-"""Learning rate of the fine-tuning phases: a linear warm-up, then a cosine or step decay, driven by the share of
-the phase done (the larger of steps done over steps planned and seconds spent over seconds allowed, so a fit cut
-short by --time-budget still decays)."""
+"""Learning rate of the fine-tuning phases (``comp.schedules``: a linear warm-up, then a cosine or step decay),
+driven by the share of the phase done: the larger of steps done over steps planned and seconds spent over seconds
+allowed, so a fit cut short by --time-budget still decays."""
 
 from __future__ import annotations
 
 import functools
-import math
 import time
 
 from comp._lazy import lazy_import
+from comp.schedules import learning_rate_at
 
 keras = lazy_import("keras")
-
-SCHEDULES = ("constant", "cosine", "step")
-FLOOR = 0.01  # the cosine ends at this share of the base rate
-STEP_FACTOR = 0.1  # the step schedule multiplies the rate by this after each third of the phase
-
-
-def scheduled_rate(schedule: str, base: float, done: float, warmup: float) -> float:
-    """The rate when the share ``done`` (0..1) of the phase is done; the first ``warmup`` share ramps up linearly
-    from a tenth of ``base``."""
-    if schedule not in SCHEDULES:
-        raise ValueError(f"unknown learning-rate schedule {schedule!r}; known: {', '.join(SCHEDULES)}")
-    if schedule == "constant":
-        return base
-    if done < warmup:
-        return base * (0.1 + 0.9 * done / warmup)
-    after = min(1.0, (done - warmup) / max(1e-9, 1.0 - warmup))
-    if schedule == "cosine":
-        return base * (FLOOR + (1.0 - FLOOR) * (1.0 + math.cos(math.pi * after)) / 2.0)
-    return base * STEP_FACTOR ** min(2, int(after * 3))
-
 
 @functools.cache
 def phase_schedule_class():
@@ -64,8 +44,8 @@ def phase_schedule_class():
             self.started = time.perf_counter()
 
         def on_train_batch_begin(self, batch, logs=None):
-            self.model.optimizer.learning_rate.assign(scheduled_rate(self.schedule, self.base, self.share_done(),
-                                                                     self.warmup))
+            self.model.optimizer.learning_rate.assign(learning_rate_at(self.schedule, self.base, self.share_done(),
+                                                                       warmup=self.warmup))
 
         def on_train_batch_end(self, batch, logs=None):
             self.steps_done += 1

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from comp.sequence import learning_rate_at
 from comp.sequence.fitting import ScheduleAndDeadline
 from comp.sequence.network import compile_crnn
 from competitions.captcha.generator import Renderer, stream_random
@@ -43,16 +42,6 @@ def test_greedy_decoding_merges_repeats_drops_blanks_and_handles_a_batch():
     assert encode_labels(["(3-5)*2"])[0, :8].tolist() == [14, 4, 12, 6, 15, 13, 3, 0]
     with pytest.raises(ValueError, match="longer than 16"):
         encode_labels(["1+" * 9])
-
-
-def test_schedules():
-    assert [learning_rate_at("seed", 1e-3, p) for p in (0.0, 0.7, 0.9)] == [1e-3, 1e-4, 1e-5]
-    assert learning_rate_at("constant", 0.5, 0.99) == 0.5
-    assert learning_rate_at("cosine", 1.0, 0.0) == pytest.approx(0.1)
-    assert learning_rate_at("cosine", 1.0, 0.03) == pytest.approx(1.0)
-    assert learning_rate_at("cosine", 1.0, 1.0) == pytest.approx(0.01)
-    with pytest.raises(ValueError, match="unknown learning-rate schedule"):
-        learning_rate_at("linear", 1.0, 0.5)
 
 
 def test_deadline_stops_a_fit_and_sets_the_scheduled_rate():

@@ -23,7 +23,6 @@ from comp.vision.finetune import (
     finetune_options,
     finetune_section,
     inner_split,
-    scheduled_rate,
     set_backbone_trainable,
 )
 from competitions.images import ImagesCompetition
@@ -245,17 +244,6 @@ def test_a_finetuned_run_predicts_its_own_test_images_again(tmp_path):
 
 def images_classes(data) -> list[str]:
     return list(pd.read_csv(data / "sample_submission.csv").columns[1:])
-
-
-def test_the_schedules_warm_up_then_decay():
-    assert scheduled_rate("cosine", 1.0, 0.0, 0.1) == pytest.approx(0.1)
-    assert scheduled_rate("cosine", 1.0, 0.1, 0.1) == pytest.approx(1.0)
-    assert scheduled_rate("cosine", 1.0, 1.0, 0.1) == pytest.approx(0.01)
-    assert [scheduled_rate("step", 1.0, done, 0.0) for done in (0.2, 0.5, 0.9, 1.0)] == pytest.approx(
-        [1.0, 0.1, 0.01, 0.01])
-    assert scheduled_rate("constant", 0.3, 0.7, 0.1) == 0.3
-    with pytest.raises(ValueError, match="unknown learning-rate schedule 'linear'"):
-        scheduled_rate("linear", 1.0, 0.5, 0.1)
 
 
 def test_the_time_budget_is_split_over_models_folds_and_trials_and_bad_settings_are_one_line():
