@@ -122,16 +122,21 @@ class ImageClassificationCompetition(Competition):
             return []
         return finetune_specs(dataset, config, run)
 
+    def read_test_images(self, directory: Path) -> pd.DataFrame:
+        """``id`` and ``path`` of the images in ``directory``, ids from their file names (a plugin with its own
+        naming rule replaces this)."""
+        images = image_files(directory)
+        if not images:
+            raise CompError(f"no image in {directory} (jpg, jpeg, png, tif, tiff)")
+        return pd.DataFrame({"id": list(images), "path": [str(path) for path in images.values()]})
+
     def read_new(self, data_dir: Path, config: dict) -> Dataset:
-        """``comp predict``'s rows: the images of ``data_dir/test`` (or of ``data_dir`` itself), ids from their file
-        names, no training rows."""
+        """``comp predict``'s rows: the images of ``data_dir/test`` (or of ``data_dir`` itself, read by
+        ``read_test_images``), no training rows."""
         data_dir = Path(data_dir)
         if not data_dir.is_dir():
             raise CompError(f"data directory {data_dir} does not exist")
-        images = image_files(data_dir / "test" if (data_dir / "test").is_dir() else data_dir)
-        if not images:
-            raise CompError(f"no image in {data_dir}/test or {data_dir} (jpg, jpeg, png, tif, tiff)")
-        test = pd.DataFrame({"id": list(images), "path": [str(path) for path in images.values()]})
+        test = self.read_test_images(data_dir / "test" if (data_dir / "test").is_dir() else data_dir)
         return Dataset(data_dir=data_dir, train=pd.DataFrame({"id": [], "path": [], "label": []}), test=test)
 
     def prediction_models(self, context: TrainingContext) -> list:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from comp import Candidate, CompError, Dataset, register_competition
+from comp import Candidate, Dataset, register_competition
 from comp.fusion import task_fusion
 from comp.io import save_submission
 from comp.tasks import Task
@@ -63,14 +63,9 @@ class DogsCompetition(ImageClassificationCompetition):
                             name=f"logistic_c1@{reference.name}", fixed_params={"C": 1.0}, reference=LOGISTIC_REFERENCE),
         ]
 
-    def read_new(self, data_dir: Path, config: dict) -> Dataset:
-        """``comp predict``'s rows: the images of ``data_dir/test`` (or of ``data_dir`` itself), named ``N.jpg``,
-        in id order; no training rows."""
-        data_dir = Path(data_dir)
-        if not data_dir.is_dir():
-            raise CompError(f"data directory {data_dir} does not exist")
-        test = read_test(data_dir / "test" if (data_dir / "test").is_dir() else data_dir)
-        return Dataset(data_dir=data_dir, train=pd.DataFrame({"id": [], "path": [], "label": []}), test=test)
+    def read_test_images(self, directory: Path) -> pd.DataFrame:
+        """The images of ``directory`` named ``N.jpg``, integer ids in id order (``comp predict``'s rows)."""
+        return read_test(directory)
 
     def fuse(self, models: list[Candidate], labels: np.ndarray, fold_of_row: np.ndarray) -> list[Candidate]:
         """Blend, stack and searched clips, with each clipped candidate's score at the seed's fixed clip beside."""
