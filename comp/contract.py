@@ -156,11 +156,13 @@ class Recipe:
 class ModelSpec(abc.ABC):
     """A model the shared k-fold and tuning loop fits: feature heads and end-to-end networks alike.
 
-    Set ``name`` (unique in the run); ``tunable`` False fits ``default_params()`` only; ``reference`` labels a
-    baseline the report compares with the final model.
+    Set ``name`` (unique in the run); ``tunable`` False fits ``default_params()`` only; ``trials`` (None: the run's
+    --trials) is this spec's own number of Optuna trials; ``reference`` labels a baseline the report compares with
+    the final model.
     """
     name: str = ""
     tunable: bool = True
+    trials: int | None = None
     reference: str | None = None
 
     def default_params(self) -> dict:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from comp.contract import Competition, TrainingContext
+from comp.contract import Competition, ModelSpec, TrainingContext
 from comp.engine._fold_runner import FoldRunner, params_key
 from comp.engine._tuning import open_storage, open_study, tune
 from comp.errors import CompError
@@ -69,7 +69,10 @@ def train(competition: Competition, config: dict, *, run: Run) -> dict:
                         cache_root=run.file("fold_cache"), seed=seed, n_test=len(dataset.test))
     storage = open_storage(config.get("storage") or f"sqlite:///{run.file('study.db').resolve()}",
                            **{key: int(config[key]) for key in ("heartbeat_seconds", "grace_seconds") if config.get(key)})
-    tuned = [spec for spec in specs if spec.tunable]
+    def trials_of(spec: ModelSpec) -> int:
+        return int(config["trials"] if spec.trials is None else spec.trials) if spec.tunable else 0
+
+    tuned = [spec for spec in specs if trials_of(spec) > 0]
     budget = float(config["time_budget"]) * 60 if config.get("time_budget") else None
     scores = run.read_json("scores.json", default={}) or {"metric": competition.metric.name,
                                                           "direction": competition.metric.direction, "models": {}}
@@ -77,14 +80,14 @@ def train(competition: Competition, config: dict, *, run: Run) -> dict:
         scores["task"] = {"kind": dataset.task.kind, "classes": list(dataset.task.classes)}
     models: list[Candidate] = []
     for spec in specs:
-        if spec.tunable and int(config["trials"]) > 0:
+        if trials_of(spec) > 0:
             remaining_tuned = len(tuned) - tuned.index(spec)
             timeout = None
             if budget is not None:
                 timeout = max(1.0, (budget - (time.perf_counter() - started)) / remaining_tuned)
             study = open_study(storage=storage, direction=competition.metric.direction, seed=seed,
                                name=f"{competition.name}.{spec.name}.k{fold_of_row.max() + 1}.s{seed}")
-            params = tune(spec, competition=competition, runner=runner, study=study, n_trials=int(config["trials"]),
+            params = tune(spec, competition=competition, runner=runner, study=study, n_trials=trials_of(spec),
                           timeout_seconds=timeout, worker=run.id)
             n_trials, study_name = len(study.trials), study.study_name
         else:

@@ -15,7 +15,7 @@ FINETUNE_START = {"head_epochs": 2, "epochs": 10, "head_learning_rate": 1e-3, "l
                   "schedule": "cosine", "warmup": 0.1, "strength": 0.5, "dropout": 0.2, "batch_size": 32,
                   "patience": 3}
 SETTINGS = {"backbones", "input_size", "views", "colour_jitter", "validation_fraction", "workers", "pseudo_accuracy",
-            "time_share"}
+            "time_share", "trials"}
 TIME_SHARE = 0.8  # of --time-budget, what fine-tuning gets (the feature heads are cheap)
 
 
@@ -23,8 +23,11 @@ TIME_SHARE = 0.8  # of --time-budget, what fine-tuning gets (the feature heads a
 class FinetuneOptions:
     """What every fold's fit shares: the starting ``params``, input size (None: the backbone's), test-time
     ``views``, colour jitter, the inner split's share, tf.data workers (None: automatic), the accuracy asked of
-    pseudo-labels, GPU options, and each fold's seconds under --time-budget (None: no limit)."""
+    pseudo-labels, GPU options, the Optuna trials of each round-1 network (``finetune_params.trials``, default the
+    run's --trials: one fine-tuned fit costs as much as hundreds of head trials), and each fold's seconds under
+    --time-budget (None: no limit)."""
     params: dict
+    trials: int = 0
     input_size: tuple[int, int] | None = None
     views: tuple[str, ...] = ("orig", "flip")
     colour_jitter: bool = False
@@ -55,9 +58,10 @@ def check_params(params: dict, where: str) -> dict:
     return params
 
 
-def finetune_options(config: dict, n_specs: int) -> FinetuneOptions:
-    """The options of ``config`` for ``n_specs`` fine-tuned models (their share of --time-budget is split evenly
-    over them, their folds and their trials)."""
+def finetune_options(config: dict, n_backbones: int, pseudo: bool) -> FinetuneOptions:
+    """The options of ``config`` for ``n_backbones`` fine-tuned networks, each with a pseudo-label round when
+    ``pseudo``: their share of --time-budget is split evenly over every fit, a fit being one fold of one trial
+    (round 2 refits its round 1's parameters once)."""
     table = dict(config.get("finetune_params") or {})
     where = "`finetune_params` in the config"
     params = dict(FINETUNE_START)
@@ -71,11 +75,14 @@ def finetune_options(config: dict, n_specs: int) -> FinetuneOptions:
     size = table.get("input_size")
     if size is not None and (len(size) != 2 or min(size) < 32):
         raise CompError(f"{where}: input_size {size} must be [height, width], each at least 32")
+    trials = int(table.get("trials", config.get("trials") or 0))
+    if trials < 0:
+        raise CompError(f"{where}: trials is {trials}; it must be at least 0 (0: the first trial's values only)")
     fold_seconds = None
     if config.get("time_budget"):
-        fits = int(config["folds"]) * max(1, int(config.get("trials") or 0)) * max(1, n_specs)
+        fits = int(config["folds"]) * max(1, n_backbones) * (max(1, trials) + (1 if pseudo else 0))
         fold_seconds = float(config["time_budget"]) * 60 * float(table.get("time_share", TIME_SHARE)) / fits
-    return FinetuneOptions(params=params, input_size=tuple(size) if size else None, views=views,
+    return FinetuneOptions(params=params, trials=trials, input_size=tuple(size) if size else None, views=views,
                            colour_jitter=bool(table.get("colour_jitter", False)),
                            validation_fraction=float(table.get("validation_fraction", 0.15)),
                            workers=int(table["workers"]) if table.get("workers") else None,

@@ -71,6 +71,7 @@ class FinetuneSpec(ModelSpec):
         self.pseudo = pseudo
         self.name = name or f"{'finetune_pl' if pseudo else 'finetune'}@{backbone}"
         self.tunable = pseudo is None  # round 2 refits round 1's parameters on the same folds
+        self.trials = options.trials
         self.size = tuple(options.input_size or self.backbone.input_size)
 
     def default_params(self) -> dict:
@@ -179,7 +180,7 @@ def finetune_specs(dataset: Dataset, config: dict, run: Run) -> list[FinetuneSpe
     and, with pseudo-labels, its second round right after it."""
     names = finetune_backbones(config)
     pseudo = bool(config.get("pseudo_labels"))
-    options = finetune_options(config, n_specs=len(names) * (2 if pseudo else 1))
+    options = finetune_options(config, n_backbones=len(names), pseudo=pseudo)
     task = dataset.task
     truth = dataset.truth() if dataset.targets is not None else np.zeros((0, task.n_outputs))
     groups = dataset.train["group"].to_numpy() if "group" in dataset.train else np.arange(len(dataset.train))

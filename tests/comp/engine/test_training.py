@@ -45,6 +45,18 @@ def test_every_model_uses_the_saved_folds_and_the_run_is_complete(tmp_path, toy_
     assert scores["models"]["logistic"]["trials"] == 4
 
 
+def test_a_spec_with_its_own_trial_count_is_tuned_that_many_times_and_the_others_the_runs(
+        tmp_path, toy_competition, toy_data, monkeypatch):
+    from comp_toy_plugin import LogisticSpec
+
+    monkeypatch.setattr(LogisticSpec, "trials", 2)
+    scores = train(toy_competition, toy_config(tmp_path, toy_data), run=Run.create(tmp_path / "runs", "toy"))
+    assert scores["models"]["logistic"]["trials"] == 2
+    monkeypatch.setattr(LogisticSpec, "trials", 0)  # 0: the first trial's values, no study
+    scores = train(toy_competition, toy_config(tmp_path, toy_data), run=Run.create(tmp_path / "runs", "toy"))
+    assert scores["models"]["logistic"]["trials"] == 0 and scores["models"]["logistic"]["study"] is None
+
+
 def test_same_command_twice_gives_the_same_oof_score(tmp_path, toy_competition, toy_data):
     first = train(toy_competition, toy_config(tmp_path, toy_data), run=Run.create(tmp_path / "runs", "toy"))
     second = train(toy_competition, toy_config(tmp_path, toy_data), run=Run.create(tmp_path / "runs", "toy"))

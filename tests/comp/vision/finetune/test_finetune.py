@@ -246,19 +246,23 @@ def images_classes(data) -> list[str]:
     return list(pd.read_csv(data / "sample_submission.csv").columns[1:])
 
 
-def test_the_time_budget_is_split_over_models_folds_and_trials_and_bad_settings_are_one_line():
+def test_the_time_budget_is_split_over_every_fit_of_the_networks_and_bad_settings_are_one_line():
     config = {"folds": 5, "trials": 4, "time_budget": 60, "epochs": 7,
               "finetune_params": {"unfreeze": 2, "views": ["orig", "crop"]}}
-    options = finetune_options(config, n_specs=2)
+    options = finetune_options(config, n_backbones=2, pseudo=False)
     assert options.fold_seconds == pytest.approx(60 * 60 * 0.8 / (5 * 4 * 2))
     assert options.params["epochs"] == 7 and options.params["unfreeze"] == 2 and options.views == ("orig", "crop")
-    assert finetune_options({"folds": 5}, n_specs=1).fold_seconds is None
+    assert options.trials == 4  # the run's --trials unless finetune_params.trials says otherwise
+    # one trial of the network (its first values) and its pseudo-label round: two fits per fold
+    own = finetune_options({**config, "finetune_params": {"trials": 0}}, n_backbones=1, pseudo=True)
+    assert own.trials == 0 and own.fold_seconds == pytest.approx(60 * 60 * 0.8 / (5 * 2))
+    assert finetune_options({"folds": 5}, n_backbones=1, pseudo=False).fold_seconds is None
     with pytest.raises(CompError, match="unfreeze is 'top'"):
-        finetune_options({"folds": 5, "finetune_params": {"unfreeze": "top"}}, n_specs=1)
+        finetune_options({"folds": 5, "finetune_params": {"unfreeze": "top"}}, n_backbones=1, pseudo=False)
     with pytest.raises(CompError, match="unknown fine-tuning parameter 'learning_rat'"):
-        finetune_options({"folds": 5, "finetune_params": {"learning_rat": 1e-3}}, n_specs=1)
+        finetune_options({"folds": 5, "finetune_params": {"learning_rat": 1e-3}}, n_backbones=1, pseudo=False)
     with pytest.raises(CompError, match="views \\['mirror'\\]"):
-        finetune_options({"folds": 5, "finetune_params": {"views": ["mirror"]}}, n_specs=1)
+        finetune_options({"folds": 5, "finetune_params": {"views": ["mirror"]}}, n_backbones=1, pseudo=False)
 
 
 def test_a_pruned_trial_stops_after_the_reported_epoch_and_leaves_no_checkpoint(images, tmp_path):
