@@ -49,7 +49,8 @@ from comp.registry import create_competition, list_competitions
 from comp.report import write_report
 from comp.vision import export_run
 from comp.vision.backbones import get_backbone, keras_cache_dir, list_backbones, resolve_weights
-from comp.vision.features import POOLINGS, VIEWS
+from comp.vision.features import POOLINGS
+from comp.vision.views import VIEWS
 from comp.vision.heads import HEADS
 
 logger = logging.getLogger("comp")
@@ -78,7 +79,7 @@ def train_config(competition, args: argparse.Namespace) -> dict:
     flags["weights"] = parse_weights(args.weights)
     layers = config_layers(competition.default_config(), config_file=args.config, flags=flags,
                            defaults_source=f"{competition.name}'s config.toml")
-    config = validate_config(layers, {"backbones": list_backbones(), "heads": HEADS, "views": VIEWS,
+    config = validate_config(layers, {"backbones": list_backbones(), "heads": HEADS, "views": tuple(VIEWS),
                                       "pooling": POOLINGS})
     recipes = competition.recipes(config)
     if recipes:

@@ -4,7 +4,6 @@ laid out as the feature sets heads are fitted on (per backbone and view, TTA vie
 from comp.vision.features._extraction import (
     CACHE_FORMAT,
     POOLINGS,
-    VIEWS,
     Extraction,
     ExtractionOptions,
     FeatureCache,
@@ -35,4 +34,4 @@ __all__ = ["build_extractor", "build_feature_sets", "CACHE_FORMAT", "cache_key",
            "distribution_strategy", "extract", "Extraction", "extraction_options", "ExtractionOptions",
            "feature_requests", "feature_set_layout", "FeatureCache", "FeatureRequest", "FeatureSet",
            "fill_unreadable", "forward_function", "image_files", "IMAGE_SUFFIXES", "MEAN_FEATURES", "POOLINGS",
-           "precision_policy", "prediction_feature_sets", "stack_columns", "VIEWS"]
+           "precision_policy", "prediction_feature_sets", "stack_columns"]

@@ -33,12 +33,12 @@ from comp._lazy import lazy_import
 from comp.errors import CompError
 from comp.io import progress_bar, write_array, write_json
 from comp.vision.backbones import BackboneSpec, ResolvedWeights
+from comp.vision.views import VIEWS, view_of
 
 keras = lazy_import("keras")
 tf = lazy_import("tensorflow")
 
 logger = logging.getLogger("comp.features")
-VIEWS = ("orig", "flip")
 POOLINGS = ("avg", "avgmax")
 CACHE_FORMAT = 2  # 2: keys on image contents, per-chunk checksums, unreadable images stored as row numbers
 HASH_BLOCK = 1 << 20  # bytes read at a time when hashing a file
@@ -312,7 +312,7 @@ def forward_function(models: dict, views: dict, strategy, xla: bool):
         outputs = {}
         for backbone_name, model in models.items():
             for view in views[backbone_name]:
-                batch = tf.reverse(images, axis=[2]) if view == "flip" else images
+                batch = view_of(images, view)
                 outputs[(backbone_name, view)] = model(batch, training=False)
         return outputs
 

@@ -9,7 +9,7 @@ from comp.vision.finetune._blocks import backbone_blocks, set_backbone_trainable
 from comp.vision.finetune._checkpoint import Checkpoint, FitState
 from comp.vision.finetune._export import finetuned_output
 from comp.vision.finetune._fit import FitPlan, fine_tune
-from comp.vision.finetune._inputs import VIEWS, labelled_batches, training_batches, view_batches, view_of
+from comp.vision.finetune._inputs import labelled_batches, training_batches, view_batches
 from comp.vision.finetune._network import OUTPUTS, backbone_of, build_network, prepare_phase
 from comp.vision.finetune._options import FINETUNE_START, FinetuneOptions, finetune_backbones, finetune_options
 from comp.vision.finetune._pseudo import PseudoLabels, confidence, confidence_threshold, hard_targets
@@ -21,7 +21,6 @@ from comp.vision.finetune._spec import FinetuneSpec, finetune_specs
 __all__ = [
            "FINETUNE_START",
            "OUTPUTS",
-           "VIEWS",
            "Augmenter",
            "Checkpoint",
            "FinetuneOptions",
@@ -51,5 +50,4 @@ __all__ = [
            "task_loss",
            "training_batches",
            "view_batches",
-           "view_of",
 ]

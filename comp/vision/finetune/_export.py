@@ -8,16 +8,10 @@ import re
 from comp._lazy import lazy_import
 from comp.io import Run, saved_fold_models
 from comp.vision.backbones import preprocessing_layer_class
-from comp.vision.finetune._inputs import CROP_FRACTION
 from comp.vision.finetune._spec import NETWORK_FILE
 from comp.vision.heads import custom_layers
 
 keras = lazy_import("keras")
-
-
-def central_size(side: int) -> int:
-    """The side ``tf.image.central_crop`` keeps of ``side`` pixels at ``CROP_FRACTION`` (the ``crop`` view)."""
-    return side - 2 * int((side - side * CROP_FRACTION) / 2)
 
 
 def finetuned_output(run: Run, scores: dict, member: str, image):
@@ -27,10 +21,8 @@ def finetuned_output(run: Run, scores: dict, member: str, image):
     height, width = entry["input_size"]
     prefix = re.sub(r"[^A-Za-z0-9_]+", "_", member)
     resized = keras.layers.Resizing(height, width, name=f"{prefix}_resize")(image)
-    views = {"orig": resized, "flip": custom_layers().HorizontalFlip(name=f"{prefix}_flip")(resized)}
-    if "crop" in entry["views"]:
-        cropped = keras.layers.CenterCrop(central_size(height), central_size(width), name=f"{prefix}_crop")(resized)
-        views["crop"] = keras.layers.Resizing(height, width, name=f"{prefix}_crop_resize")(cropped)
+    views = {view: resized if view == "orig" else custom_layers().View(view, name=f"{prefix}_{view}")(resized)
+             for view in entry["views"]}
     preprocessing_layer_class()  # registers the preprocessing layer the saved networks hold
     outputs = []
     for fold, directory in enumerate(saved_fold_models(run, scores, member)):

@@ -11,11 +11,10 @@ import numpy as np
 
 from comp._lazy import lazy_import
 from comp.vision.finetune._augment import Augmenter
+from comp.vision.views import view_of
 
 tf = lazy_import("tensorflow")
 
-VIEWS = ("orig", "flip", "crop")  # test-time views: as is, mirrored left-right, the central 80% enlarged
-CROP_FRACTION = 0.8
 
 
 def decoded(path, size: tuple[int, int]):
@@ -49,18 +48,6 @@ def training_batches(paths: list[str], targets: np.ndarray, *, seed: int, epoch:
     dataset = dataset.map(augment, num_parallel_calls=workers or tf.data.AUTOTUNE, deterministic=True).ignore_errors()
     return dataset.batch(batch_size).map(lambda images, target: (tf.cast(images, tf.float32), target)).prefetch(
         tf.data.AUTOTUNE)
-
-
-def view_of(images, view: str):
-    """A batch of images (b, height, width, 3) seen in one test-time view (``VIEWS``), same shape."""
-    if view == "orig":
-        return images
-    if view == "flip":
-        return tf.reverse(images, axis=[2])
-    if view == "crop":
-        height, width = images.shape[1], images.shape[2]
-        return tf.image.resize(tf.image.central_crop(images, CROP_FRACTION), (height, width))
-    raise ValueError(f"unknown test-time view {view!r}; known: {', '.join(VIEWS)}")
 
 
 def view_batches(paths: list[str], size: tuple[int, int], view: str, *, batch_size: int,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from comp.errors import CompError
 from comp.schedules import SCHEDULES
-from comp.vision.finetune._inputs import VIEWS
+from comp.vision.views import check_views
 
 # The first trial (and the only one without tuning): two head epochs at 1e-3, then ten epochs of the whole network at
 # 1e-4 with a cosine decay after a 10% warm-up, medium augmentation, early stopping after three epochs.
@@ -69,9 +69,7 @@ def finetune_options(config: dict, n_backbones: int, pseudo: bool) -> FinetuneOp
         params["epochs"] = int(config["epochs"])
     params.update({key: value for key, value in table.items() if key not in SETTINGS})
     check_params(params, where)
-    views = tuple(table.get("views", ("orig", "flip")))
-    if not views or any(view not in VIEWS for view in views):
-        raise CompError(f"{where}: views {list(views)} must name some of {', '.join(VIEWS)}")
+    views = check_views(table.get("views", ("orig", "flip")), where)
     size = table.get("input_size")
     if size is not None and (len(size) != 2 or min(size) < 32):
         raise CompError(f"{where}: input_size {size} must be [height, width], each at least 32")

@@ -1,4 +1,4 @@
-"""Serialisable Keras layers of exported pipelines: horizontal flip (the ``flip`` view), clipping, logit and
+"""Serialisable Keras layers of exported pipelines: a test-time view (``comp.vision.views``), clipping, logit and
 log-probability, a blend weight, the per-label stacker, and the post-processing steps of ``comp.fusion`` (temperature,
 thresholds, cut-points).
 
@@ -13,21 +13,29 @@ from types import SimpleNamespace
 from comp._lazy import lazy_import
 from comp.fusion import LOGIT_MARGIN
 from comp.vision.backbones import preprocessing_layer_class
+from comp.vision.views import view_of
 
 keras = lazy_import("keras")
 
 
 @functools.cache
 def custom_layers() -> SimpleNamespace:
-    """comp's layer classes (``HorizontalFlip``, ``Clip``, ``Logit``, ...), registered with Keras for loading."""
+    """comp's layer classes (``View``, ``Clip``, ``Logit``, ...), registered with Keras for loading."""
     ops = keras.ops
 
     @keras.saving.register_keras_serializable(package="comp")
-    class HorizontalFlip(keras.layers.Layer):
-        """Images (N, H, W, C) mirrored left to right, as the feature cache's ``flip`` view sees them."""
+    class View(keras.layers.Layer):
+        """Images (N, H, W, C) seen in one test-time view, as feature extraction and fine-tuning see them."""
+
+        def __init__(self, view: str, **kwargs):
+            super().__init__(**kwargs)
+            self.view = view
 
         def call(self, images):
-            return ops.flip(images, axis=2)
+            return view_of(images, self.view)
+
+        def get_config(self):
+            return {**super().get_config(), "view": self.view}
 
     @keras.saving.register_keras_serializable(package="comp")
     class Clip(keras.layers.Layer):
@@ -148,7 +156,7 @@ def custom_layers() -> SimpleNamespace:
         def get_config(self):
             return {**super().get_config(), "cutpoints": self.cutpoints, "lowest_grade": self.lowest_grade}
 
-    return SimpleNamespace(HorizontalFlip=HorizontalFlip, Clip=Clip, Logit=Logit, LogProbability=LogProbability,
+    return SimpleNamespace(View=View, Clip=Clip, Logit=Logit, LogProbability=LogProbability,
                            LabelwiseStack=LabelwiseStack, Scaled=Scaled, Tempered=Tempered, MovedToHalf=MovedToHalf,
                            Graded=Graded)
 

@@ -125,7 +125,8 @@ def pipeline_model(run: Run, network_output: Callable | None = None):
                 resized = keras.layers.Resizing(*spec.input_size, name=f"{spec.name}_resize")(image)
                 networks[spec.name] = (resized, spec.preprocessing_layer(), spec.build(request.weights))
             resized, preprocessing, network = networks[spec.name]
-            view = custom_layers().HorizontalFlip(name=f"{spec.name}_flip")(resized) if request.view == "flip" else resized
+            view = (resized if request.view == "orig" else
+                    custom_layers().View(request.view, name=layer_name(f"{spec.name}_{request.view}"))(resized))
             feature_map = network(preprocessing(view))
             vector = keras.layers.GlobalAveragePooling2D(name=layer_name(f"{request_name}_average"))(feature_map)
             if request.pooling == "avgmax":
