@@ -1,5 +1,6 @@
 """Learning-rate schedules as a function of the share of training done (0..1), so a fit cut short by a deadline
-still runs through its whole schedule: one definition for the sequence (captcha) fits and for fine-tuning."""
+still runs through its whole schedule: one definition for the sequence (captcha) fits and for fine-tuning; and the
+seconds one fit may train under ``--time-budget``."""
 
 from __future__ import annotations
 
@@ -29,3 +30,13 @@ def learning_rate_at(schedule: str, base: float, progress: float, *, warmup: flo
     if schedule == "cosine":
         return base * (FLOOR + (1.0 - FLOOR) * (1.0 + math.cos(math.pi * after)) / 2.0)
     return base * STEP_FACTOR ** min(2, int(after * 3))
+
+
+def fold_seconds(config: dict, training_share: float, *, fits_per_fold: int | None = None) -> float | None:
+    """Seconds one fit trains under ``--time-budget`` (minutes, ``config["time_budget"]``): ``training_share`` of it
+    (the rest is for prediction and fusion) over the folds times ``fits_per_fold`` (models x trials; default the
+    run's trials, at least 1); None without a budget."""
+    if not config.get("time_budget"):
+        return None
+    fits = int(config["folds"]) * max(1, int(config.get("trials") or 0) if fits_per_fold is None else fits_per_fold)
+    return float(config["time_budget"]) * 60 * training_share / fits

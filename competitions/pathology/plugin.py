@@ -22,6 +22,7 @@ from comp import (
     TrainingContext,
     register_competition,
 )
+from comp.schedules import fold_seconds
 from competitions.pathology.bench import run_benchmark
 from competitions.pathology.candidates import map_candidates
 from competitions.pathology.demo import write_demo
@@ -35,6 +36,9 @@ from competitions.pathology.slides import Slides
 from competitions.pathology.submission import check_submission_file, write_submission
 from competitions.pathology.threshold_candidate import threshold_candidate
 
+# of --time-budget, what training gets; the rest predicts held-out and test slides in four views and fits the
+# post-processing chains and the fusion
+TRAINING_SHARE = 0.75
 FRACTION_BUCKETS = (0.0, 0.25, 0.5, 0.75)  # label k: positive share above FRACTION_BUCKETS[k - 1]; 0: none
 
 
@@ -73,7 +77,9 @@ class PathologyCompetition(Competition):
         train_slides = dataset.inputs["train_slides"]
         test_svgs = dataset.test["svg"].replace("", None) if "svg" in dataset.test else None
         test_slides = dataset.inputs["test_slides"] = Slides.load(dataset.test["path"], test_svgs)
-        return [segmentation_spec(name, recipe, config, train_slides, test_slides)
+        fits = sum(max(1, int(config.get("trials") or 0)) if recipe.tunable else 1 for recipe in recipes.values())
+        seconds = fold_seconds(config, TRAINING_SHARE, fits_per_fold=fits)
+        return [segmentation_spec(name, recipe, config, train_slides, test_slides, fold_seconds=seconds)
                 for name, recipe in recipes.items()]
 
     def fuse(self, models: list, labels: np.ndarray, fold_of_row: np.ndarray) -> list:

@@ -29,15 +29,16 @@ def pathology_recipes(config: dict) -> dict[str, Recipe]:
     return recipes
 
 
-def segmentation_spec(name: str, recipe: Recipe, config: dict, train: Slides, test: Slides) -> SegmentationSpec:
+def segmentation_spec(name: str, recipe: Recipe, config: dict, train: Slides, test: Slides, *,
+                      fold_seconds: float | None = None) -> SegmentationSpec:
     """Model ``name`` with the recipe's resolved parameters: whole images when they give a ``size``, else tiles at
-    the config's ``scale``."""
+    the config's ``scale``; ``fold_seconds`` limits each fold's training (--time-budget)."""
     whole = recipe.params.get("size")
     output_scale = float(config.get("scale", 0.5))
     geometry = Geometry(size=int(whole)) if whole else Geometry(scale=output_scale)
     return SegmentationSpec(name=name, network=recipe.builds, params=recipe.params, train=train, test=test,
                             config=config, geometry=geometry, output_scale=output_scale, tunable=recipe.tunable,
-                            reference=recipe.reference)
+                            reference=recipe.reference, fold_seconds=fold_seconds)
 
 
 def final_network(final: FinalCandidate) -> tuple[str, float]:

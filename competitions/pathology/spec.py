@@ -62,7 +62,8 @@ class SegmentationSpec(ModelSpec):
     images)."""
 
     def __init__(self, *, name: str, network: str, params: dict, train: Slides, test: Slides, config: dict,
-                 geometry: Geometry, output_scale: float, tunable: bool = True, reference: str | None = None):
+                 geometry: Geometry, output_scale: float, tunable: bool = True, reference: str | None = None,
+                 fold_seconds: float | None = None):
         self.name = name
         self.network = network
         self.params = params
@@ -72,6 +73,7 @@ class SegmentationSpec(ModelSpec):
         self.output_geometry = Geometry(scale=output_scale)
         self.tunable = tunable
         self.reference = reference
+        self.fold_seconds = fold_seconds  # training seconds of one fold under --time-budget (None: no limit)
         self.tile = geometry.size if geometry.size is not None else int(params["tile"])
         self.views = tuple(config.get("tta_views") or ("identity",))
 
@@ -148,14 +150,15 @@ class SegmentationSpec(ModelSpec):
         model = self.build(params, seed)
         started = time.perf_counter()
         history = fit_network(model, sampler, params, name=self.name, seed=seed,
-                              encoder=encoder_of(model) if self.network == "unet_encoder" else None)
+                              encoder=encoder_of(model) if self.network == "unet_encoder" else None,
+                              seconds_allowed=self.fold_seconds)
         train_seconds = time.perf_counter() - started
         started = time.perf_counter()
         valid_maps = self.predict_maps(model, self.train, valid_index)
         valid_prediction = self.histograms(valid_maps, valid_index)
         test_prediction = self.predict_test(model)
         kept = {int(row): probabilities for row, probabilities in zip(valid_index, valid_maps)}
-        steps = int(params["epochs"]) * int(params["steps_per_epoch"])
+        steps = len(history.get("loss", [])) * int(params["steps_per_epoch"])
         history.update(train_seconds=round(train_seconds, 2), predict_seconds=round(time.perf_counter() - started, 2),
                        train_tiles_per_s=round(steps * int(params["batch_size"]) / max(train_seconds, 1e-9), 1))
         logger.info("%s (seed %d): trained %.0f s, predicted %.0f s", self.name, seed, history["train_seconds"],

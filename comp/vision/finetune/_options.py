@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from comp.errors import CompError
-from comp.schedules import SCHEDULES
+from comp.schedules import SCHEDULES, fold_seconds
 from comp.vision.views import check_views
 
 # The first trial (and the only one without tuning): two head epochs at 1e-3, then ten epochs of the whole network at
@@ -76,17 +76,15 @@ def finetune_options(config: dict, n_backbones: int, pseudo: bool) -> FinetuneOp
     trials = int(table.get("trials", config.get("trials") or 0))
     if trials < 0:
         raise CompError(f"{where}: trials is {trials}; it must be at least 0 (0: the first trial's values only)")
-    fold_seconds = None
-    if config.get("time_budget"):
-        fits = int(config["folds"]) * max(1, n_backbones) * (max(1, trials) + (1 if pseudo else 0))
-        fold_seconds = float(config["time_budget"]) * 60 * float(table.get("time_share", TIME_SHARE)) / fits
+    seconds = fold_seconds(config, float(table.get("time_share", TIME_SHARE)),
+                           fits_per_fold=max(1, n_backbones) * (max(1, trials) + (1 if pseudo else 0)))
     return FinetuneOptions(params=params, trials=trials, input_size=tuple(size) if size else None, views=views,
                            colour_jitter=bool(table.get("colour_jitter", False)),
                            validation_fraction=float(table.get("validation_fraction", 0.15)),
                            workers=int(table["workers"]) if table.get("workers") else None,
                            pseudo_accuracy=float(table.get("pseudo_accuracy", 0.95)),
                            mixed_precision=bool(config.get("mixed_precision", False)),
-                           xla=bool(config.get("xla", False)), fold_seconds=fold_seconds)
+                           xla=bool(config.get("xla", False)), fold_seconds=seconds)
 
 
 def finetune_backbones(config: dict) -> list[str]:

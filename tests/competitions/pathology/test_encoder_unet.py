@@ -7,7 +7,7 @@ import pytest
 
 from competitions.pathology.augment import TileSampler
 from competitions.pathology.encoder_unet import build_encoder_unet, encoder_of, unet_on_encoder
-from competitions.pathology.training import Phase, fit_network, training_phases
+from competitions.pathology.training import Phase, budgeted_params, fit_network, training_phases
 
 
 def blob_slides(count=2, size=48):
@@ -64,3 +64,37 @@ def test_encoder_weights_and_batch_norm_statistics_stay_put_in_the_warm_up_then_
     assert encoder.trainable  # left trainable for the fine-tuning and for saving
     fit_network(model, sampler, {**params, "warmup_epochs": 0}, name="test", seed=0, encoder=encoder)
     assert any(not np.array_equal(before, after) for before, after in zip(encoder_before, encoder.get_weights()))
+
+
+def test_a_time_budget_plans_the_epochs_it_holds_and_shortens_the_warm_up_in_proportion():
+    params = {"epochs": 12, "warmup_epochs": 3, "learning_rate": 1e-3}
+    assert budgeted_params(params, epoch_seconds=10, seconds_allowed=60) == {**params, "epochs": 6, "warmup_epochs": 2}
+    assert budgeted_params(params, epoch_seconds=10, seconds_allowed=1000)["epochs"] == 12  # never more than planned
+    assert budgeted_params(params, epoch_seconds=10, seconds_allowed=3) == {**params, "epochs": 1, "warmup_epochs": 1}
+    assert "warmup_epochs" not in budgeted_params({"epochs": 4}, epoch_seconds=1, seconds_allowed=2)
+
+
+def test_a_fit_under_a_time_limit_trains_fewer_epochs_and_stops_before_overrunning(monkeypatch):
+    """The first epoch is timed (a fake clock: 10 s per epoch) and the fit plans what 35 s hold: 3 of 12 epochs."""
+    import competitions.pathology.training as training
+
+    clock = {"now": 0.0}
+    monkeypatch.setattr(training.time, "perf_counter", lambda: clock["now"])
+
+    class TenSecondEpochs(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            clock["now"] += 10.0
+
+    original = training.run_phase
+    monkeypatch.setattr(training, "run_phase", lambda *args, callbacks=(), **kwargs: original(
+        *args, callbacks=[TenSecondEpochs(), *callbacks], **kwargs))
+    model = unet_on_encoder(small_batch_norm_backbone(), keras.layers.Rescaling(1 / 255), tile=32,
+                            decoder_widths=(8,), l2=0.0, name="test")
+    images, masks = blob_slides()
+    params = {"epochs": 12, "warmup_epochs": 4, "steps_per_epoch": 1, "batch_size": 2, "learning_rate": 1e-3}
+    history = fit_network(model, TileSampler(images, masks, tile=32, seed=0), params, name="test", seed=0,
+                          encoder=encoder_of(model), seconds_allowed=35)
+    assert len(history["loss"]) == 3 and clock["now"] <= 35
+    untimed = fit_network(model, TileSampler(images, masks, tile=32, seed=0), {**params, "epochs": 2}, name="test",
+                          seed=0, encoder=encoder_of(model))
+    assert len(untimed["loss"]) == 2
