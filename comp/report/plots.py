@@ -10,6 +10,7 @@ matplotlib.use("Agg")  # no display: figures are only ever rendered to PNG bytes
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 DPI = 90
@@ -90,17 +91,29 @@ def optuna_history(trials: list[tuple[int, float, bool]], *, direction: str, tit
     return figure_png(figure)
 
 
-def bar_chart(values: dict[str, float], *, title: str, xlabel: str, limits: tuple[float, float] | None = None) -> bytes:
-    """Horizontal bars, largest first."""
+def fallback_families(fonts) -> list[str]:
+    """The family names of the font files ``fonts``, registered with matplotlib (a glyph the default sans-serif font
+    lacks, such as a CJK character, is drawn from the first of them that has it)."""
+    families = []
+    for path in fonts:
+        font_manager.fontManager.addfont(str(path))
+        families.append(font_manager.FontProperties(fname=str(path)).get_name())
+    return families
+
+
+def bar_chart(values: dict[str, float], *, title: str, xlabel: str, limits: tuple[float, float] | None = None,
+              fallback_fonts=()) -> bytes:
+    """Horizontal bars, largest first; labels the default font cannot draw come from ``fallback_fonts`` (files)."""
     ordered = sorted(values.items(), key=lambda item: item[1])
-    figure, axis = plt.subplots(figsize=(5.5, 0.35 * len(ordered) + 1.2))
-    axis.barh([name for name, _ in ordered], [value for _, value in ordered], color="tab:blue")
-    axis.set_xlabel(xlabel)
-    axis.set_title(title, fontsize=9)
-    axis.tick_params(axis="y", labelsize=8)
-    if limits is not None:
-        axis.set_xlim(*limits)
-    return figure_png(figure)
+    with plt.rc_context({"font.family": ["sans-serif", *fallback_families(fallback_fonts)]}):
+        figure, axis = plt.subplots(figsize=(5.5, 0.35 * len(ordered) + 1.2))
+        axis.barh([name for name, _ in ordered], [value for _, value in ordered], color="tab:blue")
+        axis.set_xlabel(xlabel)
+        axis.set_title(title, fontsize=9)
+        axis.tick_params(axis="y", labelsize=8)
+        if limits is not None:
+            axis.set_xlim(*limits)
+        return figure_png(figure)
 
 
 def reliability_diagram(labels: np.ndarray, predictions: dict[str, np.ndarray], *, bins: int = 10,

@@ -25,7 +25,7 @@ from comp import (
 from comp.errors import CompError
 from comp.fusion import majority_vote
 from comp.io import default_cache_dir, save_submission
-from comp.sequence import fold_seconds
+from comp.sequence import fold_seconds, reading_sections
 from comp.vision import check_unreadable_test, drop_unreadable_training_rows
 from competitions.captcha.answers import answer_table, check_answer_file
 from competitions.captcha.bench import run_benchmark
@@ -33,7 +33,6 @@ from competitions.captcha.demo import generated_validation_set, write_demo
 from competitions.captcha.images import ImageStore
 from competitions.captcha.inference import predict_directory
 from competitions.captcha.reader import read_dataset
-from competitions.captcha.report import report_sections
 from competitions.captcha.scoring import parseable, sequence_accuracy, value_accuracy
 from competitions.captcha.spec import LEAN_CRNN, SEED_CRNN, SEED_REFERENCE, CrnnSpec
 
@@ -128,8 +127,9 @@ class CaptchaCompetition(Competition):
         return predict_directory(run, Path(data_dir), Path(out) if out else run.file("predictions.csv"))
 
     def report_sections(self, run) -> list:
-        """Accuracy per character, the most confused character pairs and a gallery of wrong readings."""
-        return report_sections(run)
+        """Accuracy against time, accuracy per character, the most confused character pairs and a gallery of wrong
+        readings (the captchas at their own size)."""
+        return reading_sections(run)
 
     def export_model(self, run):
         """Not one network: the answer is a majority vote over the decoded strings of the fold models."""

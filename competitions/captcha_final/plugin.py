@@ -18,15 +18,16 @@ from comp import Candidate, Competition, Dataset, Metric, Recipe, TrainingContex
 from comp.errors import CompError
 from comp.fusion import majority_vote
 from comp.io import default_cache_dir, save_submission
-from comp.sequence import accuracy_over_time_section, fold_seconds
+from comp.sequence import fold_seconds, reading_sections
 from competitions.captcha_final.answers import answer_table, check_answer_file
 from competitions.captcha_final.demo import generated_validation_set, write_demo
+from competitions.captcha_final.fonts import cjk_faces
 from competitions.captcha_final.formulas import is_grammatical
 from competitions.captcha_final.inference import predict_directory
-from competitions.captcha_final.reader import read_dataset
+from competitions.captcha_final.reader import BAD_LABEL, read_dataset
 from competitions.captcha_final.scoring import sequence_accuracy, value_accuracy
 from competitions.captcha_final.spec import LEAN_CRNN, SEED_346, SEED_REFERENCE, FormulaCrnnSpec, StripRows
-from competitions.captcha_final.strips import StripStore
+from competitions.captcha_final.strips import StripStore, strip_picture
 
 logger = logging.getLogger("comp.captcha-final")
 GENERATED = "generated"
@@ -111,9 +112,10 @@ class CaptchaFinalCompetition(Competition):
         check_answer_file(path)
 
     def report_sections(self, run) -> list:
-        """Held-out accuracy against minutes trained."""
-        section = accuracy_over_time_section(run.read_json("scores.json"))
-        return [section] if section is not None else []
+        """Held-out accuracy against minutes trained, accuracy per character, the most confused character pairs and
+        a gallery of wrong readings showing the strip each image was read from (bad labels lines are not tallied)."""
+        return reading_sections(run, picture_of=strip_picture, shows="the 80x900 strip the network read, ink bright",
+                                fonts=(cjk_faces()[0].path,), untallied=(BAD_LABEL,))
 
     def export_model(self, run):
         """Not one network: the answer is a majority vote over the formulas read by each fold's CRNN."""

@@ -45,6 +45,13 @@ def strip_of_file(path: str) -> tuple[np.ndarray | None, str]:
         return None, f"{path}: {error}"
 
 
+def strip_picture(path: str) -> np.ndarray | None:
+    """(80, 900, 3) uint8 RGB: the strip the network reads from the image file ``path`` (ink bright on black), for a
+    report's gallery; None when the file does not decode or holds no text region found."""
+    strip, _ = strip_of_file(path)
+    return None if strip is None else np.repeat(strip[..., np.newaxis], 3, axis=2)
+
+
 def strips_of_chunk(paths: list[str]) -> list[tuple[np.ndarray | None, str]]:
     """``strip_of_file`` for each of ``paths``: one worker's share."""
     return [strip_of_file(path) for path in paths]
@@ -69,7 +76,6 @@ def strips_of_files(paths, workers: int | None = None) -> tuple[np.ndarray, dict
         else:
             strips[row] = strip
     return strips, problems
-
 
 
 class StripStore:

@@ -1,20 +1,11 @@
-"""The captcha run's report (accuracy per character, confused pairs, wrong readings) and its refusal to export."""
+"""The captcha run's report (accuracy per character, confused pairs, wrong readings: comp.sequence's sections) and
+its refusal to export."""
 
 import json
 
-from competitions.captcha.report import align, character_tallies
 from tests.conftest import report_images, run_comp
 
 CAPTCHA_SECTIONS = ("Accuracy against training time", "Accuracy per character", "Most confused character pairs", "Wrong predictions (OOF)")
-
-
-def test_alignment_pairs_each_true_character_with_what_was_read():
-    assert align("12+3", "12+3") == [("1", "1"), ("2", "2"), ("+", "+"), ("3", "3")]
-    assert align("12+3", "1+8") == [("1", "1"), ("2", ""), ("+", "+"), ("3", "8")]
-    assert align("7", "") == [("7", "")] and align("", "-") == [("", "-")]
-    occurrences, right, confusions = character_tallies(["12+3", "4*5"], ["1+8", "4*5-"])
-    assert occurrences["1"] == 1 and right["1"] == 1 and right["3"] == 0 and occurrences["+"] == 1
-    assert confusions == {("2", ""): 1, ("3", "8"): 1, ("", "-"): 1}
 
 
 def test_the_report_written_by_train_has_every_section_and_every_image_decodes(captcha_demo_run):
