@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import shlex
+import time
 from pathlib import Path
 
 from comp.engine import train
@@ -140,10 +141,27 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def demo_budget(flags: dict) -> str:
+    """The config overrides of a competition's ``comp demo --train`` (its ``demo_flags``) as ``key=value`` words,
+    nested tables as dotted keys, e.g. ``folds=2 epochs=12 crnn.batch_size=8``: what bounds the demo's training."""
+    def words(table: dict, prefix: str = "") -> list[str]:
+        found = []
+        for key, value in table.items():
+            if isinstance(value, dict):
+                found += words(value, f"{prefix}{key}.")
+            else:
+                shown = ",".join(map(str, value)) if isinstance(value, (list, tuple)) else value
+                found.append(f"{prefix}{key}={shown}")
+        return found
+
+    return " ".join(words(flags)) or "the competition's config as it is"
+
+
 def run_demo(args: argparse.Namespace) -> int:
     names = [args.competition] if args.competition else list_competitions()
-    rows = []
+    rows, budgets = [], []
     for name in names:
+        started = time.perf_counter()
         competition = create_competition(name)
         data_dir = args.out / name
         n = args.n if args.n is not None else competition.demo_size
@@ -163,10 +181,14 @@ def run_demo(args: argparse.Namespace) -> int:
         scores = train_run(competition, run, config)
         rows.append((name, scores["metric"], scores["final"]["score"], scores["final"]["name"],
                      scores["submission"]["copy"]))
+        budgets.append((name, demo_budget(competition.demo_flags), (time.perf_counter() - started) / 60))
     if rows:
         print(f"\n{'competition':<12} {'metric':<18} {'OOF':>9}  {'final model':<32} submission")
         for name, metric, score, final, path in rows:
             print(f"{name:<12} {metric:<18} {score:>9.5f}  {final:<32} {path}")
+        print("\ndemo budget (config overrides of demo --train) and wall time of data + training:")
+        for name, budget, minutes in budgets:
+            print(f"  {name:<12} {budget}: {minutes:.1f} min")
     return 0
 
 

@@ -18,7 +18,8 @@ from comp import Candidate, Competition, Dataset, Metric, Recipe, TrainingContex
 from comp.errors import CompError
 from comp.fusion import majority_vote
 from comp.io import default_cache_dir, save_submission
-from comp.sequence import fold_seconds, reading_sections
+from comp.schedules import fold_seconds
+from comp.sequence import reading_sections
 from competitions.captcha_final.answers import answer_table, check_answer_file
 from competitions.captcha_final.demo import generated_validation_set, write_demo
 from competitions.captcha_final.fonts import cjk_faces
@@ -41,8 +42,10 @@ class CaptchaFinalCompetition(Competition):
     title = "Arithmetic captcha, final round: multi-line formulas with Chinese variables (crop + CRNN + CTC)"
     demo_size = 24  # images of `comp demo` and of the contract check (rendering one takes about 0.1 s)
     metric = Metric("sequence_accuracy", sequence_accuracy, "maximize")
-    demo_flags = {"folds": 2, "trials": 0, "epochs": 1, "steps_per_epoch": 2, "validation_size": 24,
-                  "validation_images": 8, "recombination_pool": 16, "crnn": {"batch_size": 8}}
+    # 40 steps of 16 per fold: the pipeline end to end, far too few steps to read formulas (the lean CRNN trains
+    # at about 13 images/s on 2 loaded cores; README)
+    demo_flags = {"folds": 2, "trials": 0, "epochs": 4, "steps_per_epoch": 10, "validation_size": 24,
+                  "validation_images": 8, "recombination_pool": 16, "crnn": {"batch_size": 16}}
 
     def read(self, data_dir: Path, config: dict) -> Dataset:
         """The layout of ``data_dir``; for ``generated``, the fixed generated validation set as both train and test
