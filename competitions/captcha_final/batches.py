@@ -10,8 +10,6 @@ formula is drawn again, so every label matches its strip.
 
 from __future__ import annotations
 
-import dataclasses
-
 import cv2
 import keras
 import numpy as np
@@ -20,21 +18,20 @@ from competitions.captcha_final.cropping import NoTextRegion, crops_strip
 from competitions.captcha_final.formulas import random_formulas
 from competitions.captcha_final.reading import CHARACTERS
 from competitions.captcha_final.recombination import CropPool
-from competitions.captcha_final.renderer import VARIATION, render_captcha
+from competitions.captcha_final.renderer import STREAM_VARIATION, Variation, render_captcha
 from competitions.captcha_final.streams import TRAINING_STREAM, stream_random
 from competitions.captcha_final.strips import line_crops
 
 POOL_STREAM = 4
 POOL_GROWTH = 4  # source images added to the crop pool per batch index
 MOST_POOL_DRAWS = 20  # tries per recombined sample wanted
-# Training captchas are drawn on the smaller canvases (3x faster to render): the crop cuts the text region out anyway.
-STREAM_VARIATION = dataclasses.replace(VARIATION, heights=(400, 500, 600), widths=(800, 1600))
 
 
-def fresh_sample(rng) -> tuple[str, list[np.ndarray]]:
-    """(formulas, line crops) of a newly rendered captcha whose crop found one line per formula."""
+def fresh_sample(rng, variation: Variation = STREAM_VARIATION) -> tuple[str, list[np.ndarray]]:
+    """(formulas, line crops) of a newly rendered captcha (drawn from ``variation``) whose crop found one line per
+    formula."""
     while True:
-        captcha = render_captcha(random_formulas(rng), rng, STREAM_VARIATION)
+        captcha = render_captcha(random_formulas(rng), rng, variation)
         try:
             crops = line_crops(captcha.image)
         except NoTextRegion:
@@ -58,8 +55,8 @@ class GrowingPool:
     draws from the first ``POOL_GROWTH * (i + 1)`` sources only, so it is the same in every process, and no fit waits
     for a whole pool before its first step."""
 
-    def __init__(self, seed: int, size: int, labelled: list[tuple[str, str]]):
-        self.seed, self.labelled = seed, labelled[:size]
+    def __init__(self, seed: int, size: int, labelled: list[tuple[str, str]], variation: Variation = STREAM_VARIATION):
+        self.seed, self.labelled, self.variation = seed, labelled[:size], variation
         self.size = size + len(self.labelled)
         self.crops = CropPool()
 
@@ -71,24 +68,26 @@ class GrowingPool:
             if source < len(self.labelled):
                 self.crops.add(*labelled_crops(*self.labelled[source]))
             else:
-                self.crops.add(*fresh_sample(stream_random(POOL_STREAM, self.seed, source - len(self.labelled))))
+                self.crops.add(*fresh_sample(stream_random(POOL_STREAM, self.seed, source - len(self.labelled)),
+                                             self.variation))
         return wanted
 
 
 class FormulaBatches(keras.utils.PyDataset):
     """(strips (batch, 80, 900, 1) uint8, encoded labels (batch, 46) int32) batches: a ``fixed_fraction`` from the
     fixed rows (``fixed_strips``: (n, 80, 900)), a ``recombined_fraction`` from the crop pool (the fixed rows'
-    images, ``fixed_paths``, and rendered ones), the rest freshly rendered."""
+    images, ``fixed_paths``, and rendered ones), the rest freshly rendered; every render is drawn from ``variation``
+    (the stream's full or narrow look, renderer.STREAM_VARIATIONS)."""
 
     def __init__(self, *, seed: int, batch_size: int, fixed_strips: np.ndarray | None = None,
                  fixed_formulas: np.ndarray | None = None, fixed_fraction: float = 0.0,
                  fixed_paths: list[str] | None = None, recombined_fraction: float = 0.5, pool_size: int = 256,
-                 workers: int = 1, max_queue_size: int = 8):
+                 workers: int = 1, max_queue_size: int = 8, variation: Variation = STREAM_VARIATION):
         super().__init__(workers=workers, use_multiprocessing=workers > 0, max_queue_size=max_queue_size)
         has_fixed = fixed_strips is not None and len(fixed_strips) > 0
         if has_fixed and len(fixed_strips) != len(fixed_formulas):
             raise ValueError(f"{len(fixed_strips)} fixed strips but {len(fixed_formulas)} formulas")
-        self.seed, self.batch_size, self.pool_size = seed, batch_size, pool_size
+        self.seed, self.batch_size, self.pool_size, self.variation = seed, batch_size, pool_size, variation
         self.fixed_strips = fixed_strips if has_fixed else None
         self.fixed_formulas = np.asarray(fixed_formulas) if has_fixed else None
         self.labelled = list(zip(fixed_paths, map(str, fixed_formulas))) if has_fixed and fixed_paths else []
@@ -105,7 +104,7 @@ class FormulaBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         if self._pool is None:
-            self._pool = GrowingPool(self.seed, self.pool_size, self.labelled)
+            self._pool = GrowingPool(self.seed, self.pool_size, self.labelled, self.variation)
         rng = stream_random(TRAINING_STREAM, self.seed, index)
         sources = self._pool.sources_for(index) if self.n_recombined else 0
         strips, formulas = [], []
@@ -120,7 +119,7 @@ class FormulaBatches(keras.utils.PyDataset):
                 strips.append(sample[0])
                 formulas.append(sample[1])
         while len(strips) < self.batch_size:
-            text, crops = fresh_sample(rng)
+            text, crops = fresh_sample(rng, self.variation)
             strips.append(crops_strip(crops))
             formulas.append(text)
         return np.stack(strips)[..., np.newaxis], CHARACTERS.encode(formulas)

@@ -26,6 +26,7 @@ from competitions.captcha_final.fonts import cjk_faces
 from competitions.captcha_final.formulas import is_grammatical
 from competitions.captcha_final.inference import predict_directory
 from competitions.captcha_final.reader import BAD_LABEL, read_dataset
+from competitions.captcha_final.renderer import stream_variation
 from competitions.captcha_final.scoring import sequence_accuracy, value_accuracy
 from competitions.captcha_final.spec import LEAN_CRNN, SEED_346, SEED_REFERENCE, FormulaCrnnSpec, StripRows
 from competitions.captcha_final.strips import StripStore, strip_picture
@@ -70,6 +71,10 @@ class CaptchaFinalCompetition(Competition):
     def models(self, context: TrainingContext) -> list[FormulaCrnnSpec]:
         """The specs named by ``models`` in the config; every image is cropped once, in worker processes."""
         config, dataset = context.config, context.dataset
+        try:
+            stream_variation(str(config.get("variation", "full")))
+        except ValueError as error:
+            raise CompError(f"config: {error}") from None
         generated = bool(dataset.inputs.get("generated"))
         workers = int(config.get("preprocess_workers", 2))
         train = StripStore(dataset.train["path"], workers)

@@ -8,6 +8,7 @@ Besides the picture, the renderer returns every label character's ink box, so cr
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from dataclasses import dataclass
@@ -44,9 +45,30 @@ class Variation:
     interference_lines: tuple[int, int] = (2, 8)
     interference_arcs: tuple[int, int] = (0, 3)
     pixel_noise: tuple[float, float] = (0.0, 8.0)  # standard deviation of Gaussian grey noise
+    cjk_faces: tuple[int, ...] = (0, 1, 2, 3)  # which of fonts.cjk_faces() draw the variables
+    paper_levels: tuple[int, int] = (190, 255)  # each RGB channel of the background colour
+    gradient: float = 20.0  # grey levels the background may brighten or darken across the image, either way
+    text_colour: tuple[int, int, int] | None = None  # one ink for every glyph; None: drawn per image (colour_source)
 
 
 VARIATION = Variation()
+# The training stream draws on the smaller canvases (3x faster to render): the crop cuts the text region out anyway.
+STREAM_VARIATION = dataclasses.replace(VARIATION, heights=(400, 500, 600), widths=(800, 1600))
+# The narrow stream (config ``variation = "narrow"``): one CJK face for every character, one font size, spacing,
+# fraction size, line gap and indent, black ink on white paper; rotation, specks, interference and grain as in full.
+NARROW_STREAM_VARIATION = dataclasses.replace(
+    STREAM_VARIATION, cjk_faces=(0,), latin_face_probability=0.0, font_sizes=(30, 30), fraction_scales=(0.75, 0.75),
+    spacings=(0.05, 0.05), line_gaps=(2.5, 2.5), indents=(0.5, 0.5), paper_levels=(255, 255), gradient=0.0,
+    text_colour=(0, 0, 0))
+STREAM_VARIATIONS = {"full": STREAM_VARIATION, "narrow": NARROW_STREAM_VARIATION}
+
+
+def stream_variation(level: str) -> Variation:
+    """The training stream's Variation for the config's ``variation`` (``full`` or ``narrow``)."""
+    if level not in STREAM_VARIATIONS:
+        raise ValueError(f"variation = {level!r} is not a stream variation; use one of "
+                         f"{', '.join(map(repr, STREAM_VARIATIONS))}")
+    return STREAM_VARIATIONS[level]
 
 
 @dataclass(frozen=True)
@@ -118,7 +140,8 @@ class Placed:
 
 def draw_style(rng: random.Random, variation: Variation) -> Style:
     """A random Style from ``variation``."""
-    cjk_font = rng.choice(cjk_faces())
+    faces = cjk_faces()
+    cjk_font = rng.choice([faces[index] for index in variation.cjk_faces])
     latin_font = rng.choice(latin_faces()) if rng.random() < variation.latin_face_probability else cjk_font
     return Style(
         cjk_font=cjk_font, latin_font=latin_font, font_size=rng.randint(*variation.font_sizes),
@@ -240,8 +263,11 @@ def random_text_colour(rng: random.Random, background: tuple[int, int, int], con
             return colour
 
 
-def colour_source(rng: random.Random, background, contrast: int):
-    """A function giving each glyph its colour: one colour for all, one per call, or a base colour jittered."""
+def colour_source(rng: random.Random, background, contrast: int, fixed: tuple[int, int, int] | None = None):
+    """A function giving each glyph its colour: ``fixed`` when given (nothing drawn), else one colour for all, one per
+    call, or a base colour jittered."""
+    if fixed is not None:
+        return lambda: fixed
     base = random_text_colour(rng, background, contrast)
     mode = rng.choice(("single", "each", "jittered"))
     if mode == "single":
@@ -258,7 +284,7 @@ def colour_source(rng: random.Random, background, contrast: int):
 def background(height: int, width: int, colour, rng: random.Random, noise: np.random.Generator,
                variation: Variation) -> np.ndarray:
     """(height, width, 3) uint8: a light colour with a gentle linear gradient and Gaussian grey noise."""
-    gradient = rng.uniform(-20, 20) * np.linspace(-0.5, 0.5, width, dtype=np.float32)
+    gradient = rng.uniform(-variation.gradient, variation.gradient) * np.linspace(-0.5, 0.5, width, dtype=np.float32)
     image = np.empty((height, width, 3), dtype=np.float32)
     image[:] = np.asarray(colour, dtype=np.float32)
     image += gradient[None, :, None]
@@ -332,8 +358,8 @@ def render_captcha(formulas: str, rng: random.Random, variation: Variation = VAR
     noise = np.random.default_rng(rng.getrandbits(64))
     height, width = rng.choice(variation.heights), rng.choice(variation.widths)
     style = draw_style(rng, variation)
-    paper = tuple(rng.randint(190, 255) for _ in range(3))
-    colour_of = colour_source(rng, paper, variation.text_contrast)
+    paper = tuple(rng.randint(*variation.paper_levels) for _ in range(3))
+    colour_of = colour_source(rng, paper, variation.text_contrast, variation.text_colour)
     lines = formulas.split(";")
     room = (width - 2 * IMAGE_MARGIN, height - 2 * IMAGE_MARGIN)
     layouts, tops, style = fitted_layouts(lines, style, rng, variation, colour_of, room)

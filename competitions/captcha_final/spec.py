@@ -17,6 +17,7 @@ from competitions.captcha_final.cropping import STRIP_HEIGHT, STRIP_WIDTH
 from competitions.captcha_final.formulas import is_grammatical
 from competitions.captcha_final.reader import BAD_LABEL
 from competitions.captcha_final.reading import CHARACTERS, TIME_STEPS, decode_formulas
+from competitions.captcha_final.renderer import stream_variation
 from competitions.captcha_final.scoring import sequence_accuracy, value_accuracy
 from competitions.captcha_final.strips import StripStore
 
@@ -111,7 +112,8 @@ class FormulaCrnnSpec(ModelSpec):
             fixed_paths=[self.train.paths[row] for row in fixed],
             recombined_fraction=float(self.config.get("recombined_fraction", 0.5)),
             pool_size=int(self.config.get("recombination_pool", 256)),
-            workers=int(self.config.get("generator_workers", 1)))
+            workers=int(self.config.get("generator_workers", 1)),
+            variation=stream_variation(str(self.config.get("variation", "full"))))
         model = network.compile_crnn(build_network(params, self.name.replace("@", "_")),
                                      learning_rate=float(params["learning_rate"]), clipnorm=params.get("clipnorm"))
         watched = valid_index[usable[valid_index]][:int(self.config.get("validation_images", 256))]
