@@ -21,6 +21,7 @@ from comp.io import default_cache_dir, save_submission
 from comp.schedules import fold_seconds
 from comp.sequence import reading_sections
 from competitions.captcha_final.answers import answer_table, check_answer_file
+from competitions.captcha_final.bench import run_benchmark
 from competitions.captcha_final.demo import generated_validation_set, write_demo
 from competitions.captcha_final.fonts import cjk_faces
 from competitions.captcha_final.formulas import is_grammatical
@@ -130,6 +131,11 @@ class CaptchaFinalCompetition(Competition):
         raise CompError(f"{run.path}: a captcha-final answer is a majority vote over the formulas read by each "
                         f"fold's CRNN, not one network; each fold's network is saved as "
                         f"fold_cache/<model>/<params>/fold<k>/model/crnn.keras")
+
+    def bench(self, data_dir: Path | None = None) -> dict:
+        """Preprocessing images/s per core, rendering images/s on one core, prediction images/s of the lean CRNN and
+        decoding milliseconds per image (bench.py)."""
+        return run_benchmark(data_dir, self.default_config())
 
     def demo(self, out_dir: Path, n: int, seed: int) -> Path:
         return write_demo(out_dir, n=n, seed=seed, n_test=max(2, n // 4))

@@ -30,3 +30,17 @@ def decode_formulas(logits: np.ndarray, decoder: str = "greedy", beam_width: int
         return constrained_beam_decode(log_softmax(logits), CHARACTERS, is_prefix=is_formula_prefix,
                                        is_complete=is_grammatical, beam_width=beam_width)
     raise ValueError(f"unknown decoder {decoder!r}; known: {', '.join(DECODERS)}")
+
+
+def spelled_logits(texts: list[str], noise: float = 0.0, rng: np.random.Generator | None = None) -> np.ndarray:
+    """(n, TIME_STEPS, n_classes) float32 logits a confident reader would give: each text spelled one character every
+    other step, blank everywhere else (logit 12 for the blank, 20 for the character), plus Gaussian noise of standard
+    deviation ``noise``. Decoding tests and the decoding bench use them as a trained network's outputs."""
+    logits = np.zeros((len(texts), TIME_STEPS, CHARACTERS.n_classes), dtype=np.float32)
+    logits[:, :, 0] = 12.0
+    for row, text in enumerate(texts):
+        for position, character in enumerate(text):
+            logits[row, 2 * position, CHARACTERS.class_of_character[character]] = 20.0
+    if noise:
+        logits += (rng or np.random.default_rng(0)).normal(0.0, noise, logits.shape).astype(np.float32)
+    return logits

@@ -7,7 +7,8 @@ import random
 
 import numpy as np
 
-DEMO_STREAM, DEMO_TEST_STREAM, TRAINING_STREAM = 1, 2, 3
+DEMO_STREAM, DEMO_TEST_STREAM, TRAINING_STREAM = 1, 2, 3  # 4: the crop pool's (batches.py)
+BENCH_STREAM = 5  # the captchas `comp bench captcha-final` times
 
 
 def stream_random(*key: int) -> random.Random:

@@ -8,17 +8,7 @@ import pytest
 
 from competitions.captcha_final.formulas import ALPHABET, is_grammatical, random_formulas
 from competitions.captcha_final.grammar_prefix import is_formula_prefix
-from competitions.captcha_final.reading import CHARACTERS, TIME_STEPS, decode_formulas
-
-
-def one_hot_logits(texts: list[str]) -> np.ndarray:
-    """(n, TIME_STEPS, classes) logits that spell each text with a blank after every character."""
-    logits = np.zeros((len(texts), TIME_STEPS, CHARACTERS.n_classes), dtype=np.float32)
-    logits[:, :, 0] = 12.0
-    for row, text in enumerate(texts):
-        for position, character in enumerate(text):
-            logits[row, 2 * position, CHARACTERS.class_of_character[character]] = 20.0
-    return logits
+from competitions.captcha_final.reading import CHARACTERS, TIME_STEPS, decode_formulas, spelled_logits
 
 
 def test_every_prefix_of_generated_formulas_may_grow_and_broken_ones_may_not():
@@ -35,7 +25,7 @@ def test_every_prefix_of_generated_formulas_may_grow_and_broken_ones_may_not():
 def test_greedy_and_grammar_decoding_read_clean_outputs_alike():
     rng = random.Random(5)
     texts = [random_formulas(rng) for _ in range(4)]
-    logits = one_hot_logits(texts)
+    logits = spelled_logits(texts)
     assert decode_formulas(logits).tolist() == texts
     assert decode_formulas(logits, "grammar", beam_width=4).tolist() == texts
     with pytest.raises(ValueError, match="unknown decoder 'viterbi'"):
@@ -44,7 +34,7 @@ def test_greedy_and_grammar_decoding_read_clean_outputs_alike():
 
 def test_the_grammar_decoder_mends_a_likely_misreading_into_a_grammatical_one():
     truth = "君=5;君/2+1+2+3"
-    logits = one_hot_logits([truth])
+    logits = spelled_logits([truth])
     doubled = 2 * truth.index("/")
     logits[0, doubled, CHARACTERS.class_of_character["/"]] = 15.0  # '/' only a little less likely than '7' here
     logits[0, doubled, CHARACTERS.class_of_character["7"]] = 16.0
@@ -56,7 +46,7 @@ def test_the_grammar_decoder_never_returns_an_ungrammatical_text_from_random_out
     generator = np.random.default_rng(0)
     rng = random.Random(0)
     texts = [random_formulas(rng) for _ in range(6)]
-    noisy = one_hot_logits(texts) + generator.normal(0, 5.0, (6, TIME_STEPS, CHARACTERS.n_classes))
+    noisy = spelled_logits(texts) + generator.normal(0, 5.0, (6, TIME_STEPS, CHARACTERS.n_classes))
     random_outputs = generator.normal(0, 2.0, (14, TIME_STEPS, CHARACTERS.n_classes))
     for logits in (noisy, random_outputs):
         for text in decode_formulas(logits.astype(np.float32), "grammar", beam_width=4):
