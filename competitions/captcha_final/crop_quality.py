@@ -1,20 +1,24 @@
 """How well the crop finds the formula lines, measured on generated images whose character boxes are known.
 
 An image's crop is right when it finds one box per formula line and box ``i`` (top to bottom) holds every character
-of line ``i``. The target is at least 0.995 of images.
+of line ``i``. The target is at least 0.995 of images. ``--renderer other`` measures it on the robustness check's
+other renderer (other_renderer.py) instead of the training one.
 
     python -m competitions.captcha_final.crop_quality --n 200 --seed 0
+    python -m competitions.captcha_final.crop_quality --renderer other --n 300 --seed 0
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from competitions.captcha_final.boxes import contains
 from competitions.captcha_final.cropping import CROP_SETTINGS, CropSettings, NoTextRegion, find_lines
 from competitions.captcha_final.formulas import random_formulas
+from competitions.captcha_final.other_renderer import draw_other
 from competitions.captcha_final.renderer import VARIATION, RenderedCaptcha, Variation, render_captcha
 from competitions.captcha_final.streams import stream_random
 
@@ -52,15 +56,28 @@ def stream(seed: int, index: int) -> random.Random:
     return stream_random(seed, index)
 
 
+def training_renderer(variation: Variation = VARIATION) -> Callable[[int, int], RenderedCaptcha]:
+    """(seed, index) -> the training renderer's captcha of that image, drawn from ``variation``."""
+    def draw(seed: int, index: int) -> RenderedCaptcha:
+        rng = stream(seed, index)
+        return render_captcha(random_formulas(rng), rng, variation)
+    return draw
+
+
+RENDERERS = {"training": training_renderer(), "other": draw_other}
+
+
 def measure_crop_quality(count: int, seed: int, variation: Variation = VARIATION,
-                         settings: CropSettings = CROP_SETTINGS) -> CropQuality:
-    """Crop ``count`` freshly generated images and count those whose crop holds every character."""
+                         settings: CropSettings = CROP_SETTINGS,
+                         draw: Callable[[int, int], RenderedCaptcha] | None = None) -> CropQuality:
+    """Crop ``count`` freshly generated images and count those whose crop holds every character; ``draw(seed, index)``
+    renders image ``index`` (default: the training renderer with ``variation``)."""
     if count < 1:
         raise ValueError(f"crop quality needs at least one image, got {count}")
+    draw = draw or training_renderer(variation)
     quality = CropQuality(count)
     for index in range(count):
-        rng = stream(seed, index)
-        fault = crop_fault(render_captcha(random_formulas(rng), rng, variation), settings)
+        fault = crop_fault(draw(seed, index), settings)
         if fault is not None:
             quality.faults.append((index, fault))
     return quality
@@ -70,8 +87,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="generated images to crop")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--renderer", choices=sorted(RENDERERS), default="training",
+                        help="training: renderer.py (default); other: the robustness check's other_renderer.py")
     arguments = parser.parse_args(argv)
-    quality = measure_crop_quality(arguments.n, arguments.seed)
+    quality = measure_crop_quality(arguments.n, arguments.seed, draw=RENDERERS[arguments.renderer])
     for index, fault in quality.faults:
         print(f"image {index}: {fault}")
     print(f"crop quality {quality.fraction_right:.4f}: {quality.images - len(quality.faults)} of {quality.images} "

@@ -9,6 +9,7 @@ import numpy as np
 
 DEMO_STREAM, DEMO_TEST_STREAM, TRAINING_STREAM = 1, 2, 3  # 4: the crop pool's (batches.py)
 BENCH_STREAM = 5  # the captchas `comp bench captcha-final` times
+OTHER_RENDERER_STREAM = 6  # the other renderer's test sets (other_renderer.py)
 
 
 def stream_random(*key: int) -> random.Random:
