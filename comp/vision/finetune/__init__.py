@@ -9,7 +9,12 @@ from comp.vision.finetune._blocks import backbone_blocks, set_backbone_trainable
 from comp.vision.finetune._checkpoint import Checkpoint, FitState
 from comp.vision.finetune._export import finetuned_output
 from comp.vision.finetune._fit import FitPlan, fine_tune
-from comp.vision.finetune._inputs import labelled_batches, training_batches, view_batches
+from comp.vision.finetune._inputs import (
+    decoded_training_images,
+    labelled_batches,
+    training_batches,
+    view_batches,
+)
 from comp.vision.finetune._network import OUTPUTS, backbone_of, build_network, prepare_phase
 from comp.vision.finetune._options import FINETUNE_START, FinetuneOptions, finetune_backbones, finetune_options
 from comp.vision.finetune._pseudo import PseudoLabels, confidence, confidence_threshold, hard_targets
@@ -34,6 +39,7 @@ __all__ = [
            "build_network",
            "confidence",
            "confidence_threshold",
+           "decoded_training_images",
            "fine_tune",
            "finetune_backbones",
            "finetune_options",

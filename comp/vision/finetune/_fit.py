@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +14,7 @@ import numpy as np
 from comp._lazy import lazy_import
 from comp.vision.finetune._augment import Augmenter
 from comp.vision.finetune._checkpoint import Checkpoint, FitState
-from comp.vision.finetune._inputs import labelled_batches, training_batches
+from comp.vision.finetune._inputs import decoded_training_images, labelled_batches, training_batches
 from comp.vision.finetune._network import prepare_phase
 from comp.vision.finetune._schedule import phase_schedule
 
@@ -64,13 +63,18 @@ def fine_tune(model, *, plan: FitPlan, task: str, training: tuple[list[str], np.
     stopping on ``validation``, resuming from ``checkpoint`` when it holds a state; end with the best weights. Stops
     early when ``stopped()`` (e.g. a pruned trial) says so after an epoch. Returns the per-epoch history."""
     paths, targets = training
+    rows, images = decoded_training_images(paths, augmenter.size, workers=workers)
+    if len(rows) < len(paths):
+        logger.warning("%d of %d training images could not be decoded and are left out of this fit",
+                       len(paths) - len(rows), len(paths))
+    targets = targets[rows]
     state = checkpoint.load()
     resuming = state is not None
     state = state or FitState()
     if resuming:
         logger.info("resuming fine-tuning at epoch %d (phase %d)", state.epoch + 1, state.phase)
     valid = labelled_batches(*validation, augmenter.size, batch_size=plan.batch_size) if len(validation[0]) else None
-    steps = math.ceil(len(paths) / plan.batch_size)
+    steps = math.ceil(len(images) / plan.batch_size)
     phases = ((1, plan.head_epochs, plan.head_learning_rate, "constant"),
               (2, plan.epochs, plan.learning_rate, plan.schedule))
     for phase, epochs, rate, schedule_name in phases:
@@ -88,12 +92,10 @@ def fine_tune(model, *, plan: FitPlan, task: str, training: tuple[list[str], np.
         book = epoch_book(state, checkpoint, schedule)
         patient = not plan.patience or state.waited < plan.patience  # patience 0: no early stopping
         while state.phase_epochs < epochs and patient and not out_of_time(state, plan):
-            batches = training_batches(paths, targets, seed=seed, epoch=state.epoch, batch_size=plan.batch_size,
+            batches = training_batches(images, targets, seed=seed, epoch=state.epoch, batch_size=plan.batch_size,
                                        augmenter=augmenter, workers=workers)
-            with warnings.catch_warnings():  # batches whose count tf.data cannot know (undecodable files are
-                warnings.filterwarnings("ignore", message="Your input ran out of data")  # skipped) end the epoch
-                model.fit(batches, initial_epoch=state.epoch, epochs=state.epoch + 1, validation_data=valid,
-                          callbacks=[schedule, book, *callbacks], shuffle=False, verbose=0)
+            model.fit(batches, initial_epoch=state.epoch, epochs=state.epoch + 1, validation_data=valid,
+                      callbacks=[schedule, book, *callbacks], shuffle=False, verbose=0)
             if stopped():
                 return state.history
             patient = not plan.patience or state.waited < plan.patience

@@ -302,3 +302,27 @@ def test_an_undecodable_test_image_gets_the_mean_prediction_of_the_others(images
     for prediction in by_view.values():
         np.testing.assert_allclose(prediction[3], prediction[:3].mean(axis=0))
         assert np.isfinite(prediction).all() and prediction.shape == (4, 4)
+
+
+def test_training_images_are_decoded_once_and_each_epochs_batches_are_fixed_by_seed_and_epoch(images, tmp_path):
+    """A fit decodes its images once (an undecodable file is left out with its row) and every epoch augments the
+    decoded pixels in an order and with draws fixed by (seed, epoch): a resumed fit sees what an unbroken one saw."""
+    from comp.vision.finetune import Augmenter, decoded_training_images, training_batches
+
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not a png")
+    paths = images.train["path"].astype(str).tolist()[:6]
+    rows, decoded = decoded_training_images(paths[:3] + [str(broken)] + paths[3:], SIZE)
+    assert rows.tolist() == [0, 1, 2, 4, 5, 6] and decoded.shape == (6, *SIZE, 3) and decoded.dtype == np.uint8
+    augmenter = Augmenter(SIZE, strength=0.5, colour_jitter=False)
+    targets = np.arange(6, dtype=np.float32)
+
+    def epoch(seed, number):
+        batches = training_batches(decoded, targets, seed=seed, epoch=number, batch_size=4, augmenter=augmenter)
+        pictures, labels = zip(*[(batch.numpy(), target.numpy()) for batch, target in batches])
+        return np.concatenate(pictures), np.concatenate(labels)
+
+    first, again, later = epoch(0, 1), epoch(0, 1), epoch(0, 2)
+    np.testing.assert_array_equal(first[0], again[0])
+    np.testing.assert_array_equal(first[1], again[1])
+    assert sorted(first[1]) == list(targets) and not np.array_equal(first[0], later[0])
