@@ -4,7 +4,7 @@ the report sections of a reading run (accuracy against time, accuracy per
 character, confused pairs, wrong readings), fixed generated sets in the cache, the N.png folder and labels.txt of
 the captcha layouts, the answer files (CSV and result.txt), the vote of a spec's fold models and of a finished run's
 saved fold models. None of these load TensorFlow; the Keras parts are the public modules ``comp.sequence.network``
-(the CRNN, the CTC loss) and ``comp.sequence.fitting`` (schedule and deadline, accuracy clock, the fit), which
+(the CRNN, the CTC loss) and ``comp.sequence.fitting`` (accuracy clock, the fit on ``comp.vision.scheduled_rate``), which
 plugins import with ``comp._lazy.lazy_import``. The string vote of k models is ``comp.fusion.majority_vote``."""
 
 from comp.sequence._answers import answer_frame, answers_csv, check_answer_file, result_text, write_answers

@@ -1,5 +1,5 @@
 """Fitting a CTC network on endless batches (imports Keras; plugins load it with ``comp._lazy.lazy_import``): the
-learning rate set per batch from the progress, a deadline, the held-out accuracy against time after every epoch, the
+learning rate set per batch from the progress and a deadline (``comp.vision.scheduled_rate``), the held-out accuracy against time after every epoch, the
 per-epoch pruning hook of a tuned trial."""
 
 from __future__ import annotations
@@ -12,43 +12,11 @@ import keras
 import numpy as np
 
 from comp.contract import FitContext
-from comp.schedules import learning_rate_at
 from comp.sequence._characters import CharacterTable
-from comp.vision import epoch_logger, history_floats, prune_on_validation_loss
+from comp.vision import epoch_logger, history_floats, prune_on_validation_loss, scheduled_rate
 
 WARMUP = 0.03  # share of training the cosine and step schedules warm up in
 UNTIL_DEADLINE = 1_000_000  # epochs of a fit with a time limit: the deadline, not the count, ends it
-
-
-class ScheduleAndDeadline(keras.callbacks.Callback):
-    """Sets the learning rate from the training progress and stops at the deadline.
-
-    Progress is the larger of steps done / planned steps and time spent / time limit, so a fit cut short
-    by its time budget still goes through the whole schedule.
-    """
-
-    def __init__(self, *, schedule: str, base: float, total_steps: int, time_limit: float | None):
-        super().__init__()
-        self.schedule, self.base, self.total_steps, self.time_limit = schedule, base, total_steps, time_limit
-        self.steps = 0
-        self.started = time.perf_counter()
-
-    def progress(self) -> float:
-        by_steps = self.steps / max(1, self.total_steps)
-        by_time = (time.perf_counter() - self.started) / self.time_limit if self.time_limit else 0.0
-        return min(1.0, max(by_steps, by_time))
-
-    def on_train_begin(self, logs=None):
-        self.started = time.perf_counter()
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self.model.optimizer.learning_rate.assign(learning_rate_at(self.schedule, self.base, self.progress(),
-                                                                        warmup=WARMUP))
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.steps += 1
-        if self.time_limit and time.perf_counter() - self.started >= self.time_limit:
-            self.model.stop_training = True
 
 
 class AccuracyClock(keras.callbacks.Callback):
@@ -85,8 +53,9 @@ def fit_ctc(model: keras.Model, batches, *, name: str, context: FitContext, tabl
     raises TrialPruned once Keras has cleaned up.
     """
     epochs = UNTIL_DEADLINE if time_limit else epochs
-    schedule = ScheduleAndDeadline(schedule=params["schedule"], base=float(params["learning_rate"]),
-                                   total_steps=epochs * steps_per_epoch, time_limit=time_limit)
+    schedule = scheduled_rate(schedule=params["schedule"], base=float(params["learning_rate"]), warmup=WARMUP,
+                              planned_steps=epochs * steps_per_epoch, seconds_allowed=time_limit,
+                              stop_at_deadline=True)
     validation = (watched_images, table.encode(watched_texts)) if len(watched_texts) else None
     minutes = time_limit / 60 if time_limit else None
     callbacks = [schedule, AccuracyClock(watched_images, watched_texts, read),

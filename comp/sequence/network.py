@@ -80,7 +80,7 @@ def ctc_loss(labels, logits):
 
 
 def compile_crnn(model: keras.Model, *, learning_rate: float, clipnorm: float | None = 5.0) -> keras.Model:
-    """Adam on the CTC loss (the rate is then set per batch by ``comp.sequence.fitting.ScheduleAndDeadline``)."""
+    """Adam on the CTC loss (the rate is then set per batch by ``comp.vision.scheduled_rate``)."""
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=clipnorm), loss=ctc_loss)
     return model
 

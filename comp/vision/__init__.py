@@ -9,6 +9,7 @@ from comp.vision._callbacks import (
     epoch_logger,
     history_floats,
     prune_on_validation_loss,
+    scheduled_rate,
 )
 from comp.vision._classification import (
     ImageClassificationCompetition,
@@ -21,4 +22,4 @@ from comp.vision.heads import register_custom_layers
 
 __all__ = ["FORMATS", "ImageClassificationCompetition", "cam_section", "check_targets_against_folds", "submission_format",
            "submission_frame", "check_unreadable_test", "drop_unreadable_training_rows", "epoch_logger", "export_run",
-           "history_floats", "prune_on_validation_loss", "register_custom_layers"]
+           "history_floats", "prune_on_validation_loss", "register_custom_layers", "scheduled_rate"]

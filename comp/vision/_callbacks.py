@@ -1,16 +1,19 @@
-"""Keras pieces every network of a competition shares: an epoch logger, the per-epoch pruning hook, the history as
-JSON floats, and the policy for images that cannot be decoded."""
+"""Keras pieces every network of a competition shares: an epoch logger, the per-epoch pruning hook, the learning
+rate set per batch from the share of training done (with an optional deadline), the history as JSON floats, and the
+policy for images that cannot be decoded."""
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 
 import numpy as np
 
 from comp._lazy import lazy_import
 from comp.contract import Dataset, FitContext
 from comp.errors import CompError
+from comp.schedules import learning_rate_at
 
 keras = lazy_import("keras")
 logger = logging.getLogger("comp.train")
@@ -42,6 +45,46 @@ def prune_on_validation_loss(context: FitContext):
                 self.model.stop_training = True
 
     return PruneOnValidationLoss()
+
+
+def scheduled_rate(*, schedule: str, base: float, warmup: float, planned_steps: int, seconds_allowed: float | None,
+                   steps_done: int = 0, seconds_done: float = 0.0, stop_at_deadline: bool = False):
+    """A callback setting the optimizer's rate before every batch from ``comp.schedules.learning_rate_at`` at the
+    share of training done: the larger of steps over ``planned_steps`` and training seconds over ``seconds_allowed``
+    (None: steps only), so a fit cut short by --time-budget still runs through its schedule. ``steps_done`` and
+    ``seconds_done`` carry a resumed fit's progress; with ``stop_at_deadline`` it ends the fit when the seconds are
+    spent. Its ``steps_done`` and ``seconds()`` are the progress so far (what a checkpoint saves)."""
+
+    class ScheduledRate(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.steps_done, self.seconds_done = steps_done, seconds_done
+            self.started = time.perf_counter()
+
+        def seconds(self) -> float:
+            return self.seconds_done + time.perf_counter() - self.started
+
+        def share_done(self) -> float:
+            by_steps = self.steps_done / max(1, planned_steps)
+            by_time = self.seconds() / seconds_allowed if seconds_allowed else 0.0
+            return min(1.0, max(by_steps, by_time))
+
+        def on_train_begin(self, logs=None):
+            self.started = time.perf_counter()
+
+        def on_train_end(self, logs=None):
+            self.seconds_done, self.started = self.seconds(), time.perf_counter()
+
+        def on_train_batch_begin(self, batch, logs=None):
+            self.model.optimizer.learning_rate.assign(learning_rate_at(schedule, base, self.share_done(),
+                                                                       warmup=warmup))
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.steps_done += 1
+            if stop_at_deadline and seconds_allowed and self.seconds() >= seconds_allowed:
+                self.model.stop_training = True
+
+    return ScheduledRate()
 
 
 def history_floats(history: dict) -> dict[str, list[float]]:

@@ -20,7 +20,6 @@ from comp.vision.finetune._options import FINETUNE_START, FinetuneOptions, finet
 from comp.vision.finetune._pseudo import PseudoLabels, confidence, confidence_threshold, hard_targets
 from comp.vision.finetune._report import finetune_section
 from comp.vision.finetune._rows import inner_split, task_loss
-from comp.vision.finetune._schedule import phase_schedule
 from comp.vision.finetune._spec import FinetuneSpec, finetune_specs
 
 __all__ = [
@@ -50,7 +49,6 @@ __all__ = [
            "hard_targets",
            "inner_split",
            "labelled_batches",
-           "phase_schedule",
            "prepare_phase",
            "set_backbone_trainable",
            "task_loss",

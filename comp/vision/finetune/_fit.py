@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from comp._lazy import lazy_import
+from comp.vision._callbacks import scheduled_rate
 from comp.vision.finetune._augment import Augmenter
 from comp.vision.finetune._checkpoint import Checkpoint, FitState
 from comp.vision.finetune._inputs import decoded_training_images, labelled_batches, training_batches
 from comp.vision.finetune._network import prepare_phase
-from comp.vision.finetune._schedule import phase_schedule
 
 keras = lazy_import("keras")
 logger = logging.getLogger("comp.finetune")
@@ -86,7 +86,7 @@ def fine_tune(model, *, plan: FitPlan, task: str, training: tuple[list[str], np.
             checkpoint.restore(model, optimizer=state.phase_epochs > 0)
             resuming = False
         spent_before = state.seconds - state.phase_seconds
-        schedule = phase_schedule(schedule=schedule_name, base=rate, warmup=plan.warmup, planned_steps=epochs * steps,
+        schedule = scheduled_rate(schedule=schedule_name, base=rate, warmup=plan.warmup, planned_steps=epochs * steps,
                                  seconds_allowed=plan.seconds_allowed - spent_before if plan.seconds_allowed else None,
                                  steps_done=state.phase_steps, seconds_done=state.phase_seconds)
         book = epoch_book(state, checkpoint, schedule)

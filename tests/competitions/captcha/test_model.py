@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from comp.sequence.fitting import ScheduleAndDeadline
 from comp.sequence.network import compile_crnn
+from comp.vision import scheduled_rate
 from competitions.captcha.generator import Renderer, stream_random
 from competitions.captcha.images import to_array
 from competitions.captcha.model import (
@@ -48,9 +48,10 @@ def test_deadline_stops_a_fit_and_sets_the_scheduled_rate():
     model = compile_crnn(build_crnn(conv_widths=(4, 4, 4), dense_units=4, gru_units=4, gru_layers=1),
                          learning_rate=1e-3)
     images, labels = np.zeros((4, 60, 180, 1), np.uint8), encode_labels(["1+2"] * 4)
-    deadline = ScheduleAndDeadline(schedule="seed", base=1e-3, total_steps=10, time_limit=1e-6)
+    deadline = scheduled_rate(schedule="seed", base=1e-3, warmup=0.0, planned_steps=10, seconds_allowed=1e-6,
+                              stop_at_deadline=True)
     model.fit(images, labels, batch_size=2, epochs=5, callbacks=[deadline], verbose=0)
-    assert deadline.steps == 1
+    assert deadline.steps_done == 1
     assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(1e-5)  # out of time: the schedule's end
 
 
