@@ -68,6 +68,6 @@ def fit_ctc(model: keras.Model, batches, *, name: str, context: FitContext, tabl
     seconds = time.perf_counter() - started
     context.raise_if_pruned(f"{name}: validation CTC loss")
     history = history_floats(fitted.history)
-    history.update(steps=schedule.steps, train_seconds=round(seconds, 2),
-                   train_images_per_s=round(schedule.steps * int(params["batch_size"]) / max(seconds, 1e-9), 1))
+    history.update(steps=schedule.steps_done, train_seconds=round(seconds, 2),
+                   train_images_per_s=round(schedule.steps_done * int(params["batch_size"]) / max(seconds, 1e-9), 1))
     return history
