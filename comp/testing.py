@@ -21,10 +21,11 @@ TOLERANCE = 1e-6  # two fits of one fold with one seed may differ this much (flo
 COLUMNS = {"train": ("id", "path", "label"), "test": ("id", "path")}
 
 
-def check_competition(competition: Competition, tmp_dir: Path, *, n: int | None = None, seed: int = 0) -> None:
+def check_competition(competition: Competition, tmp_dir: Path, *, n: int | None = None, seed: int = 0,
+                      flags: dict | None = None) -> None:
     """Run ``competition``'s hooks on ``n`` rows of its own demo data (``demo_size`` by default, drawn with ``seed``)
-    under its demo config (``default_config`` and ``demo_flags``, as ``comp demo --train``), writing under
-    ``tmp_dir``, and raise an AssertionError at the first broken promise of the contract:
+    under its demo config (``default_config`` and ``demo_flags``, as ``comp demo --train``; ``flags`` over them, e.g.
+    fewer training steps where the hooks and not the accuracy are under test), writing under ``tmp_dir``, and raise an AssertionError at the first broken promise of the contract:
 
     ``read`` gives a Dataset whose train has id, path and label and whose test has id and path, ids unique and all
     strings or all integers; ``models`` gives ModelSpecs with unique, non-empty names; ``folds`` gives every training
@@ -39,7 +40,8 @@ def check_competition(competition: Competition, tmp_dir: Path, *, n: int | None 
         data_dir = competition.demo(tmp_dir / "data", size, seed)
     if not Path(data_dir).is_dir():
         fail(competition, "demo", f"returned {data_dir!r}, not the directory it wrote")
-    config = resolve_config(competition.default_config(), flags={**competition.demo_flags, "data": str(data_dir)})
+    config = resolve_config(competition.default_config(), flags={**competition.demo_flags, **(flags or {}),
+                                                                           "data": str(data_dir)})
     config.update(runs_root=str(tmp_dir / "runs"), submissions_root=str(tmp_dir / "submissions"),
                   cache_dir=str(tmp_dir / "cache"))
     seed_everything(int(config["seed"]))

@@ -23,6 +23,8 @@ def test_make_demo_trains_every_competition_and_its_run_predicts_reports_and_sub
     assert demo.returncode == 0, demo.stderr[-3000:]
     for name in INSTALLED:  # one summary row per installed competition: metric, OOF, model, submission
         assert re.search(rf"^{name}\s+\w+\s+[\d.]+\s+\S+\s+\S+$", demo.stdout, re.MULTILINE), (name, demo.stdout)
+    captcha = re.search(r"^captcha\s+sequence_accuracy\s+([\d.]+)\s", demo.stdout, re.MULTILINE)
+    assert captcha and float(captcha.group(1)) > 0.5, demo.stdout  # its demo budget learns (0.875 measured)
     row = re.search(r"^dogs\s+log_loss\s+([\d.]+)\s+(\S+)\s+(\S+\.csv)$", demo.stdout, re.MULTILINE)
     assert row, demo.stdout
     oof, submission_copy = float(row.group(1)), REPO_ROOT / row.group(3)
