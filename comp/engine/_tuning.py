@@ -9,7 +9,7 @@ import warnings
 import optuna
 from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from comp.contract import Competition, ModelSpec
 from comp.engine._fold_runner import FoldRunner
@@ -33,7 +33,8 @@ def open_storage(url: str, *, attempts: int = 5, heartbeat_seconds: int = HEARTB
 
     Every worker's ``study.optimize`` fails the RUNNING trials whose heartbeat stopped ``grace_seconds`` ago (a
     killed worker's) and queues their params again. Workers started together on a new database race to create its
-    tables; the loser sees an ``OperationalError``/``IntegrityError`` and opens the tables the winner made.
+    tables; the loser sees an ``OperationalError``/``IntegrityError`` (PostgreSQL: ``ProgrammingError``, "relation
+    alembic_version already exists", seen in CI) and opens the tables the winner made.
     """
     engine_kwargs = {"connect_args": {"timeout": 120}} if url.startswith("sqlite") else {}
     for attempt in range(1, attempts + 1):
@@ -43,7 +44,7 @@ def open_storage(url: str, *, attempts: int = 5, heartbeat_seconds: int = HEARTB
                 return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs,
                                                   heartbeat_interval=heartbeat_seconds, grace_period=grace_seconds,
                                                   heartbeat_stale_trial_callback=retry_trial)
-        except (OperationalError, IntegrityError) as error:
+        except (OperationalError, IntegrityError, ProgrammingError) as error:
             if attempt == attempts:
                 raise CompError(f"cannot open the Optuna storage {url}: {error}".splitlines()[0]) from error
             time.sleep(0.5 * attempt)
