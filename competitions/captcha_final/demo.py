@@ -3,6 +3,7 @@ image, line 1 for 0.png) and unlabelled test/N.png. Image ``i`` of a seed does n
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PIL import Image
@@ -10,7 +11,7 @@ from PIL import Image
 from comp.io import write_text
 from comp.sequence import generated_set
 from competitions.captcha_final.formulas import make_label, random_formulas
-from competitions.captcha_final.renderer import render_captcha
+from competitions.captcha_final.renderer import RenderedCaptcha, render_captcha
 from competitions.captcha_final.streams import DEMO_STREAM, DEMO_TEST_STREAM, stream_random
 
 
@@ -20,18 +21,24 @@ def draw_image(stream: int, seed: int, index: int):
     return render_captcha(random_formulas(rng), rng)
 
 
-def write_demo(out_dir: Path, *, n: int, seed: int, n_test: int = 0) -> Path:
-    """``n`` labelled images 0.png..(n-1).png with labels.txt, and ``n_test`` unlabelled ones in test/."""
-    if n < 1:
-        raise ValueError(f"the captcha-final demo needs --n of at least 1, got {n}")
+def write_labelled_images(out_dir: Path, n: int, draw: Callable[[int], RenderedCaptcha]) -> Path:
+    """``draw(0)..draw(n-1)`` as 0.png..(n-1).png with their labels.txt in the competition's layout."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     lines = []
     for index in range(n):
-        captcha = draw_image(DEMO_STREAM, seed, index)
+        captcha = draw(index)
         Image.fromarray(captcha.image).save(out_dir / f"{index}.png")
         lines.append(make_label(captcha.formulas) + "\n")
     write_text(out_dir / "labels.txt", "".join(lines))
+    return out_dir
+
+
+def write_demo(out_dir: Path, *, n: int, seed: int, n_test: int = 0) -> Path:
+    """``n`` labelled images 0.png..(n-1).png with labels.txt, and ``n_test`` unlabelled ones in test/."""
+    if n < 1:
+        raise ValueError(f"the captcha-final demo needs --n of at least 1, got {n}")
+    out_dir = write_labelled_images(out_dir, n, lambda index: draw_image(DEMO_STREAM, seed, index))
     if n_test:
         (out_dir / "test").mkdir(exist_ok=True)
         for index in range(n_test):

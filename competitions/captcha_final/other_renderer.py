@@ -36,10 +36,10 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from comp.io import write_text
 from competitions.captcha_final.boxes import Box
+from competitions.captcha_final.demo import write_labelled_images
 from competitions.captcha_final.fonts import Face, cjk_faces, latin_faces, load_font
-from competitions.captcha_final.formulas import VARIABLES, make_label, random_formulas
+from competitions.captcha_final.formulas import VARIABLES, random_formulas
 from competitions.captcha_final.renderer import INK_THRESHOLD, RenderedCaptcha, luminance
 from competitions.captcha_final.streams import OTHER_RENDERER_STREAM, stream_random
 
@@ -338,15 +338,7 @@ def write_other_set(out_dir: Path, *, n: int, seed: int) -> Path:
     """``n`` images 0.png..(n-1).png and labels.txt in the competition's layout, drawn by this renderer."""
     if n < 1:
         raise ValueError(f"the other renderer needs --n of at least 1, got {n}")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    lines = []
-    for index in range(n):
-        captcha = draw_other(seed, index)
-        Image.fromarray(captcha.image).save(out_dir / f"{index}.png")
-        lines.append(make_label(captcha.formulas) + "\n")
-    write_text(out_dir / "labels.txt", "".join(lines))
-    return out_dir
+    return write_labelled_images(out_dir, n, lambda index: draw_other(seed, index))
 
 
 def main(argv: list[str] | None = None) -> None:
