@@ -22,6 +22,7 @@ from comp.schedules import fold_seconds
 from comp.sequence import reading_sections
 from competitions.captcha_final.answers import answer_table, check_answer_file
 from competitions.captcha_final.bench import run_benchmark
+from competitions.captcha_final.decoder_report import decoder_section
 from competitions.captcha_final.demo import generated_validation_set, write_demo
 from competitions.captcha_final.fonts import cjk_faces
 from competitions.captcha_final.formulas import is_grammatical
@@ -121,10 +122,14 @@ class CaptchaFinalCompetition(Competition):
         check_answer_file(path)
 
     def report_sections(self, run) -> list:
-        """Held-out accuracy against minutes trained, accuracy per character, the most confused character pairs and
-        a gallery of wrong readings showing the strip each image was read from (bad labels lines are not tallied)."""
-        return reading_sections(run, picture_of=strip_picture, shows="the 80x900 strip the network read, ink bright",
-                                fonts=(cjk_faces()[0].path,), untallied=(BAD_LABEL,))
+        """Held-out accuracy against minutes trained, accuracy per character, the most confused character pairs, a
+        gallery of wrong readings showing the strip each image was read from (bad labels lines are not tallied) and
+        greedy against grammar decoding per fold."""
+        sections = reading_sections(run, picture_of=strip_picture, shows="the 80x900 strip the network read, ink "
+                                    "bright", fonts=(cjk_faces()[0].path,), untallied=(BAD_LABEL,))
+        decoder = run.read_json("config.json")["config"].get("decoder", "grammar")
+        comparison = decoder_section(run.read_json("scores.json"), decoder)
+        return sections + ([comparison] if comparison else [])
 
     def export_model(self, run):
         """Not one network: the answer is a majority vote over the formulas read by each fold's CRNN."""
