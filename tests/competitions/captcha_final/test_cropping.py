@@ -56,15 +56,15 @@ def test_a_wrong_image_array_is_refused_with_its_shape():
         find_lines(np.zeros((400, 800)))
 
 
-def test_the_strip_puts_the_lines_left_to_right_top_line_first_at_their_scale():
+def test_the_strip_puts_the_lines_left_to_right_top_line_first_enlarged_alike_until_the_row_fills_its_height():
     image = np.zeros((300, 600), dtype=np.uint8)
     image[10:40, 10:110] = 50  # line 1: 100x30
     image[100:130, 20:80] = 100  # line 2: 60x30
-    image[200:260, 5:305] = 150  # line 3: 300x60
+    image[200:260, 5:305] = 150  # line 3: 300x60, the row's height: 60 -> 80 scales every line by 4/3
     strip = line_strip(image, [(10, 10, 110, 40), (20, 100, 80, 130), (5, 200, 305, 260)])
     assert strip.shape == (STRIP_HEIGHT, STRIP_WIDTH)
-    assert (strip[40, :100] == 50).all() and (strip[40, 102:162] == 100).all() and (strip[40, 164:464] == 150).all()
-    assert (strip[:, 464:] == 0).all() and (strip[:25, :100] == 0).all()
+    assert (strip[40, :133] == 50).all() and (strip[40, 136:216] == 100).all() and (strip[:, 219:619] == 150).all()
+    assert (strip[:, 619:] == 0).all() and (strip[:20, :133] == 0).all() and (strip[20:60, :133] == 50).all()
 
 
 def test_a_row_of_lines_too_wide_for_the_strip_shrinks_whole():
@@ -75,3 +75,13 @@ def test_a_row_of_lines_too_wide_for_the_strip_shrinks_whole():
     assert STRIP_WIDTH - 2 <= filled_columns <= STRIP_WIDTH
     with pytest.raises(NoTextRegion):
         line_strip(image, [])
+
+
+def test_a_long_interference_line_through_the_text_does_not_stretch_its_crop():
+    image = np.full((800, 1600, 3), 235, dtype=np.uint8)
+    cv2.putText(image, "73521+8113*4043", (500, 420), cv2.FONT_HERSHEY_SIMPLEX, 1.4, (30, 120, 40), 3)
+    rows, columns = np.nonzero(image.min(axis=2) < 200)
+    cv2.line(image, (450, 0), (1250, 799), (120, 40, 160), 2)  # top edge to bottom edge, through the digits
+    (box,) = find_lines(image)
+    assert box[0] <= columns.min() and columns.max() < box[2] and box[1] <= rows.min() and rows.max() < box[3]
+    assert box[3] - box[1] < 3.5 * (rows.max() - rows.min())  # 92 rows for 30 of text; the line taken whole: 218
