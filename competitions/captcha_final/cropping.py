@@ -152,18 +152,18 @@ def ink_near(sharp: np.ndarray, box: Box, reach: tuple[int, int], limits: tuple[
         if x == 0 or y == 0 or x + w == right - left or y + h == bottom - top:  # cut by the window
             if whole_pieces_only:
                 continue
-            x, y, w, h = ink_extent(labels == label, inner, slack)
+            x, y, w, h = ink_extent(labels, label, inner, slack)
             if w == 0:
                 continue
         pieces.append((left + x, top + y, left + x + w, top + y + h))
     return tuple(int(value) for value in union(pieces)) if pieces else None
 
 
-def ink_extent(mask: np.ndarray, box: Box, slack: tuple[int, int]) -> tuple[int, int, int, int]:
-    """(x, y, width, height) of the True pixels of ``mask`` inside ``box`` widened by ``slack`` (rows, columns) on
-    each side; zeros when there are none."""
+def ink_extent(labels: np.ndarray, label: int, box: Box, slack: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(x, y, width, height) of the pixels labelled ``label`` in ``labels`` (a connected-components image) inside
+    ``box`` widened by ``slack`` (rows, columns) on each side; zeros when there are none."""
     left, top = max(0, box[0] - slack[1]), max(0, box[1] - slack[0])
-    window = mask[top:box[3] + slack[0], left:box[2] + slack[1]]
+    window = labels[top:box[3] + slack[0], left:box[2] + slack[1]] == label
     rows, columns = np.flatnonzero(window.any(axis=1)), np.flatnonzero(window.any(axis=0))
     if not len(rows):
         return 0, 0, 0, 0

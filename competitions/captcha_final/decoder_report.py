@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from comp.contract import Section
 from comp.report import page
-
-DECODERS = ("greedy", "grammar")
+from competitions.captcha_final.reading import DECODERS
 
 
 def decoder_section(scores: dict, decoder: str) -> Section | None:

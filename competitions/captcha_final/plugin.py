@@ -28,6 +28,7 @@ from competitions.captcha_final.fonts import cjk_faces
 from competitions.captcha_final.formulas import is_grammatical
 from competitions.captcha_final.inference import predict_directory
 from competitions.captcha_final.reader import BAD_LABEL, read_dataset
+from competitions.captcha_final.reading import DEFAULT_DECODER
 from competitions.captcha_final.renderer import stream_variation
 from competitions.captcha_final.scoring import sequence_accuracy, value_accuracy
 from competitions.captcha_final.spec import LEAN_CRNN, SEED_346, SEED_REFERENCE, FormulaCrnnSpec, StripRows
@@ -128,7 +129,7 @@ class CaptchaFinalCompetition(Competition):
         greedy against grammar decoding per fold."""
         sections = reading_sections(run, picture_of=strip_picture, shows="the 80x900 strip the network read, ink "
                                     "bright", fonts=(cjk_faces()[0].path,), untallied=(BAD_LABEL,))
-        decoder = run.read_json("config.json")["config"].get("decoder", "grammar")
+        decoder = run.read_json("config.json")["config"].get("decoder", DEFAULT_DECODER)
         comparison = decoder_section(run.read_json("scores.json"), decoder)
         return sections + ([comparison] if comparison else [])
 

@@ -1,5 +1,5 @@
 """From network outputs to formulas, without TensorFlow: the character table of the final round, greedy CTC decoding
-(the default) or the beam decoder kept to the formula grammar (``decoder = "grammar"``)."""
+or the beam decoder kept to the formula grammar (``decoder = "grammar"``, a run's default)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from competitions.captcha_final.grammar_prefix import is_formula_prefix
 CHARACTERS = CharacterTable(ALPHABET, LONGEST_FORMULAS)
 TIME_STEPS = 112  # the 900 strip columns pooled to 112 steps: over twice the longest label (46)
 DECODERS = ("greedy", "grammar")
+DEFAULT_DECODER = "grammar"  # what a run answers with unless its config says otherwise (README, "Decoding")
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from comp.sequence import fold_vote
 from competitions.captcha_final.cropping import STRIP_HEIGHT, STRIP_WIDTH
 from competitions.captcha_final.formulas import is_grammatical
 from competitions.captcha_final.reader import BAD_LABEL
-from competitions.captcha_final.reading import CHARACTERS, TIME_STEPS, decode_formulas
+from competitions.captcha_final.reading import CHARACTERS, DEFAULT_DECODER, TIME_STEPS, decode_formulas
 from competitions.captcha_final.renderer import stream_variation
 from competitions.captcha_final.scoring import sequence_accuracy, value_accuracy
 from competitions.captcha_final.strips import StripStore
@@ -97,7 +97,7 @@ class FormulaCrnnSpec(ModelSpec):
         """(n,) formulas read from (n, 80, 900, 1) strips with ``decoder`` (default: the config's)."""
         if len(strips) == 0:
             return np.array([], dtype=str)
-        return decode_formulas(self.logits(model, strips), decoder or self.config.get("decoder", "grammar"),
+        return decode_formulas(self.logits(model, strips), decoder or self.config.get("decoder", DEFAULT_DECODER),
                                int(self.config.get("beam_width", 8)))
 
     def fit_fold(self, params: dict, train_index: np.ndarray, valid_index: np.ndarray,
@@ -157,7 +157,7 @@ class FormulaCrnnSpec(ModelSpec):
         return network.load_network(Path(directory) / NETWORK_FILE, "captcha-final")
 
     def describe(self) -> dict:
-        details = {"network": "CRNN + CTC on the 80x900 line strip", "decoder": self.config.get("decoder", "grammar"),
+        details = {"network": "CRNN + CTC on the 80x900 line strip", "decoder": self.config.get("decoder", DEFAULT_DECODER),
                    "trained_on": "generated + recombined + fixed rows" if self.train_on_rows else
                    "generated + recombined only; labelled rows validate"}
         if self.validation:
