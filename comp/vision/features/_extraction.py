@@ -33,6 +33,7 @@ from comp._lazy import lazy_import
 from comp.errors import CompError
 from comp.io import progress_bar, write_array, write_json
 from comp.vision.backbones import BackboneSpec, ResolvedWeights
+from comp.vision.pipelines import without_autotuning
 from comp.vision.views import VIEWS, view_of
 
 keras = lazy_import("keras")
@@ -284,7 +285,7 @@ def decoded_images(paths: Sequence[str], size: tuple[int, int], batch_size: int)
 
     dataset = tf.data.Dataset.from_tensor_slices((np.arange(len(paths), dtype=np.int64), list(map(str, paths))))
     dataset = dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    return dataset.ignore_errors().batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return without_autotuning(dataset.ignore_errors().batch(batch_size).prefetch(tf.data.AUTOTUNE))
 
 
 @contextlib.contextmanager

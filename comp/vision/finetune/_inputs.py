@@ -11,6 +11,7 @@ import numpy as np
 
 from comp._lazy import lazy_import
 from comp.vision.finetune._augment import Augmenter
+from comp.vision.pipelines import without_autotuning
 from comp.vision.views import view_of
 
 tf = lazy_import("tensorflow")
@@ -39,7 +40,7 @@ def decoded_training_images(paths: list[str], size: tuple[int, int], *, workers:
     dataset = dataset.map(lambda row, path: (row, tf.saturate_cast(tf.round(decoded(path, size)), tf.uint8)),
                           num_parallel_calls=workers or tf.data.AUTOTUNE, deterministic=True).ignore_errors()
     rows, images = [], []
-    for row_batch, image_batch in dataset.batch(256).prefetch(1):
+    for row_batch, image_batch in without_autotuning(dataset.batch(256).prefetch(1)):
         rows.append(row_batch.numpy())
         images.append(image_batch.numpy())
     if not rows:
@@ -64,8 +65,8 @@ def training_batches(images: np.ndarray, targets: np.ndarray, *, seed: int, epoc
 
     dataset = tf.data.Dataset.from_tensor_slices((order.astype(np.int64), seeds, targets[order]))
     dataset = dataset.map(augment, num_parallel_calls=workers or tf.data.AUTOTUNE, deterministic=True)
-    return dataset.batch(batch_size).map(lambda batch, target: (tf.cast(batch, tf.float32), target)).prefetch(
-        tf.data.AUTOTUNE)
+    return without_autotuning(dataset.batch(batch_size).map(
+        lambda batch, target: (tf.cast(batch, tf.float32), target)).prefetch(tf.data.AUTOTUNE))
 
 
 def view_batches(paths: list[str], size: tuple[int, int], view: str, *, batch_size: int,
@@ -75,7 +76,7 @@ def view_batches(paths: list[str], size: tuple[int, int], view: str, *, batch_si
     dataset = tf.data.Dataset.from_tensor_slices((np.arange(len(paths), dtype=np.int64), np.asarray(paths, dtype=str)))
     dataset = dataset.map(lambda row, path: (row, decoded(path, size)), num_parallel_calls=workers or tf.data.AUTOTUNE,
                           deterministic=True).ignore_errors().batch(batch_size)
-    return dataset.map(lambda rows, images: (rows, view_of(images, view))).prefetch(tf.data.AUTOTUNE)
+    return without_autotuning(dataset.map(lambda rows, images: (rows, view_of(images, view))).prefetch(tf.data.AUTOTUNE))
 
 
 def labelled_batches(paths: list[str], targets: np.ndarray, size: tuple[int, int], *, batch_size: int):
@@ -84,4 +85,4 @@ def labelled_batches(paths: list[str], targets: np.ndarray, size: tuple[int, int
     dataset = tf.data.Dataset.from_tensor_slices((np.asarray(paths, dtype=str), targets))
     dataset = dataset.map(lambda path, target: (decoded(path, size), target), num_parallel_calls=tf.data.AUTOTUNE,
                           deterministic=True).ignore_errors()
-    return dataset.batch(batch_size).cache().prefetch(tf.data.AUTOTUNE)
+    return without_autotuning(dataset.batch(batch_size).cache().prefetch(tf.data.AUTOTUNE))
