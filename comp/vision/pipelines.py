@@ -1,4 +1,4 @@
-"""What every ``tf.data`` pipeline of ``comp`` shares: tf.data's autotuning off.
+"""What every image ``tf.data`` pipeline of ``comp`` shares: one decoding, and tf.data's autotuning off.
 
 With autotuning on, deleting an iterator waits for the autotuning thread's next wake-up, so every ``model.fit`` or
 ``predict`` call on a fresh dataset ended on the next multiple of about 10.24 s after its iterator started: an epoch of
@@ -19,3 +19,10 @@ def without_autotuning(dataset):
     options = tf.data.Options()
     options.autotune.enabled = False
     return dataset.with_options(options)
+
+
+def decoded_image(path, size: tuple[int, int]):
+    """The image file ``path`` (a string tensor) as float32 RGB (height, width, 3) in 0..255, resized bilinearly to
+    ``size``: how extraction, fine-tuning and exported models all see an image."""
+    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+    return tf.image.resize(image, size)

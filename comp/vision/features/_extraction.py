@@ -33,7 +33,7 @@ from comp._lazy import lazy_import
 from comp.errors import CompError
 from comp.io import progress_bar, write_array, write_json
 from comp.vision.backbones import BackboneSpec, ResolvedWeights
-from comp.vision.pipelines import without_autotuning
+from comp.vision.pipelines import decoded_image, without_autotuning
 from comp.vision.views import VIEWS, view_of
 
 keras = lazy_import("keras")
@@ -279,12 +279,9 @@ def build_extractor(request_backbone: BackboneSpec, weights: ResolvedWeights, po
 def decoded_images(paths: Sequence[str], size: tuple[int, int], batch_size: int):
     """tf.data: (row index, resized float RGB image) batches; files that cannot be decoded are skipped."""
 
-    def decode(index, path):
-        image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
-        return index, tf.image.resize(image, size)
-
     dataset = tf.data.Dataset.from_tensor_slices((np.arange(len(paths), dtype=np.int64), list(map(str, paths))))
-    dataset = dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    dataset = dataset.map(lambda index, path: (index, decoded_image(path, size)), num_parallel_calls=tf.data.AUTOTUNE,
+                          deterministic=True)
     return without_autotuning(dataset.ignore_errors().batch(batch_size).prefetch(tf.data.AUTOTUNE))
 
 

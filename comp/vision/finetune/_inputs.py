@@ -1,7 +1,7 @@
 """The fine-tuning input pipelines on ``tf.data``: augmented training batches (decoding and resizing in TensorFlow,
 albumentations through ``tf.numpy_function``, in a parallel map, prefetched, so the cores prepare the next batches
 while the network trains), and plain batches of one test-time view for validation and prediction. Images are
-decoded and resized as the feature pipeline and exported models do it (``tf.image.resize``, bilinear), so an exported
+decoded and resized by the feature pipeline's function (``comp.vision.pipelines.decoded_image``), so an exported
 network sees what it saw here. A file that cannot be decoded is skipped (training rows with such images were dropped
 before; test rows get the mean prediction, as ``--allow-bad-test`` promises)."""
 
@@ -11,16 +11,10 @@ import numpy as np
 
 from comp._lazy import lazy_import
 from comp.vision.finetune._augment import Augmenter
-from comp.vision.pipelines import without_autotuning
+from comp.vision.pipelines import decoded_image, without_autotuning
 from comp.vision.views import view_of
 
 tf = lazy_import("tensorflow")
-
-
-def decoded(path, size: tuple[int, int]):
-    """The image file ``path`` (a string tensor) as float32 RGB (height, width, 3) in 0..255, resized to ``size``."""
-    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
-    return tf.image.resize(image, size)
 
 
 def sample_seeds(seed: int, epoch: int, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -37,7 +31,7 @@ def decoded_training_images(paths: list[str], size: tuple[int, int], *, workers:
     doubled the input work beside the network. The price is height x width x 3 bytes of memory per training image
     (1,700 images at 227x227: 260 MB)."""
     dataset = tf.data.Dataset.from_tensor_slices((np.arange(len(paths), dtype=np.int64), np.asarray(paths, dtype=str)))
-    dataset = dataset.map(lambda row, path: (row, tf.saturate_cast(tf.round(decoded(path, size)), tf.uint8)),
+    dataset = dataset.map(lambda row, path: (row, tf.saturate_cast(tf.round(decoded_image(path, size)), tf.uint8)),
                           num_parallel_calls=workers or tf.data.AUTOTUNE, deterministic=True).ignore_errors()
     rows, images = [], []
     for row_batch, image_batch in without_autotuning(dataset.batch(256).prefetch(1)):
@@ -74,7 +68,7 @@ def view_batches(paths: list[str], size: tuple[int, int], view: str, *, batch_si
     """(row indices (b,), float32 images (b, height, width, 3) seen in ``view``) batches of ``paths`` in order;
     rows whose file cannot be decoded are missing."""
     dataset = tf.data.Dataset.from_tensor_slices((np.arange(len(paths), dtype=np.int64), np.asarray(paths, dtype=str)))
-    dataset = dataset.map(lambda row, path: (row, decoded(path, size)), num_parallel_calls=workers or tf.data.AUTOTUNE,
+    dataset = dataset.map(lambda row, path: (row, decoded_image(path, size)), num_parallel_calls=workers or tf.data.AUTOTUNE,
                           deterministic=True).ignore_errors().batch(batch_size)
     return without_autotuning(dataset.map(lambda rows, images: (rows, view_of(images, view))).prefetch(tf.data.AUTOTUNE))
 
@@ -83,6 +77,6 @@ def labelled_batches(paths: list[str], targets: np.ndarray, size: tuple[int, int
     """(float32 images (b, height, width, 3), targets) batches of ``paths`` as they are (the early-stopping rows),
     decoded once and cached in memory; rows whose file cannot be decoded are left out."""
     dataset = tf.data.Dataset.from_tensor_slices((np.asarray(paths, dtype=str), targets))
-    dataset = dataset.map(lambda path, target: (decoded(path, size), target), num_parallel_calls=tf.data.AUTOTUNE,
+    dataset = dataset.map(lambda path, target: (decoded_image(path, size), target), num_parallel_calls=tf.data.AUTOTUNE,
                           deterministic=True).ignore_errors()
     return without_autotuning(dataset.batch(batch_size).cache().prefetch(tf.data.AUTOTUNE))
