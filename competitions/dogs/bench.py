@@ -39,8 +39,9 @@ tf = lazy_import("tensorflow")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = REPO_ROOT.parent / "shared"
 BACKBONE = "squeezenet1_1"
-# Fine-tuning is timed on an epoch of 1,024 images, about a dogs fold's (1,360 training rows: 2,000 less a fifth held out less the 15% inner split): a fit
-# pays a fixed start (its first step took 0.6 s against 0.41 s), which on 256 images weighed 8% of the epoch.
+# Fine-tuning is timed on an epoch of 1,024 images, about a dogs fold's (1,360 training rows: 2,000 less a fifth held
+# out less the 15% inner split): a fit pays a fixed start (its first step took 0.6 s against 0.41 s), which on 256
+# images weighed 8% of the epoch.
 FINETUNE_IMAGES = 1024
 
 

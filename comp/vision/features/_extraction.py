@@ -33,7 +33,7 @@ from comp._lazy import lazy_import
 from comp.errors import CompError
 from comp.io import progress_bar, write_array, write_json
 from comp.vision.backbones import BackboneSpec, ResolvedWeights
-from comp.vision.pipelines import decoded_image, without_autotuning
+from comp.vision.pipelines import decoded_rows, without_autotuning
 from comp.vision.views import VIEWS, view_of
 
 keras = lazy_import("keras")
@@ -279,10 +279,7 @@ def build_extractor(request_backbone: BackboneSpec, weights: ResolvedWeights, po
 def decoded_images(paths: Sequence[str], size: tuple[int, int], batch_size: int):
     """tf.data: (row index, resized float RGB image) batches; files that cannot be decoded are skipped."""
 
-    dataset = tf.data.Dataset.from_tensor_slices((np.arange(len(paths), dtype=np.int64), list(map(str, paths))))
-    dataset = dataset.map(lambda index, path: (index, decoded_image(path, size)), num_parallel_calls=tf.data.AUTOTUNE,
-                          deterministic=True)
-    return without_autotuning(dataset.ignore_errors().batch(batch_size).prefetch(tf.data.AUTOTUNE))
+    return without_autotuning(decoded_rows(list(map(str, paths)), size).batch(batch_size).prefetch(tf.data.AUTOTUNE))
 
 
 @contextlib.contextmanager

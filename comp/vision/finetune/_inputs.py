@@ -11,7 +11,7 @@ import numpy as np
 
 from comp._lazy import lazy_import
 from comp.vision.finetune._augment import Augmenter
-from comp.vision.pipelines import decoded_image, without_autotuning
+from comp.vision.pipelines import decoded_image, decoded_rows, without_autotuning
 from comp.vision.views import view_of
 
 tf = lazy_import("tensorflow")
@@ -30,9 +30,9 @@ def decoded_training_images(paths: list[str], size: tuple[int, int], *, workers:
     8.3 ms and augmenting it 7.0 ms (one thread, loaded 2-core machine), so redoing the decode each epoch more than
     doubled the input work beside the network. The price is height x width x 3 bytes of memory per training image
     (1,700 images at 227x227: 260 MB)."""
-    dataset = tf.data.Dataset.from_tensor_slices((np.arange(len(paths), dtype=np.int64), np.asarray(paths, dtype=str)))
-    dataset = dataset.map(lambda row, path: (row, tf.saturate_cast(tf.round(decoded_image(path, size)), tf.uint8)),
-                          num_parallel_calls=workers or tf.data.AUTOTUNE, deterministic=True).ignore_errors()
+    dataset = decoded_rows(paths, size, workers=workers).map(
+        lambda row, image: (row, tf.saturate_cast(tf.round(image), tf.uint8)),
+        num_parallel_calls=workers or tf.data.AUTOTUNE, deterministic=True)
     rows, images = [], []
     for row_batch, image_batch in without_autotuning(dataset.batch(256).prefetch(1)):
         rows.append(row_batch.numpy())
@@ -67,16 +67,15 @@ def view_batches(paths: list[str], size: tuple[int, int], view: str, *, batch_si
                  workers: int | None = None):
     """(row indices (b,), float32 images (b, height, width, 3) seen in ``view``) batches of ``paths`` in order;
     rows whose file cannot be decoded are missing."""
-    dataset = tf.data.Dataset.from_tensor_slices((np.arange(len(paths), dtype=np.int64), np.asarray(paths, dtype=str)))
-    dataset = dataset.map(lambda row, path: (row, decoded_image(path, size)), num_parallel_calls=workers or tf.data.AUTOTUNE,
-                          deterministic=True).ignore_errors().batch(batch_size)
-    return without_autotuning(dataset.map(lambda rows, images: (rows, view_of(images, view))).prefetch(tf.data.AUTOTUNE))
+    dataset = decoded_rows(paths, size, workers=workers).batch(batch_size)
+    return without_autotuning(dataset.map(lambda rows, images: (rows, view_of(images, view))).prefetch(
+        tf.data.AUTOTUNE))
 
 
 def labelled_batches(paths: list[str], targets: np.ndarray, size: tuple[int, int], *, batch_size: int):
     """(float32 images (b, height, width, 3), targets) batches of ``paths`` as they are (the early-stopping rows),
     decoded once and cached in memory; rows whose file cannot be decoded are left out."""
     dataset = tf.data.Dataset.from_tensor_slices((np.asarray(paths, dtype=str), targets))
-    dataset = dataset.map(lambda path, target: (decoded_image(path, size), target), num_parallel_calls=tf.data.AUTOTUNE,
-                          deterministic=True).ignore_errors()
+    dataset = dataset.map(lambda path, target: (decoded_image(path, size), target),
+                          num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).ignore_errors()
     return without_autotuning(dataset.batch(batch_size).cache().prefetch(tf.data.AUTOTUNE))
