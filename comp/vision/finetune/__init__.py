@@ -15,7 +15,7 @@ from comp.vision.finetune._inputs import (
     training_batches,
     view_batches,
 )
-from comp.vision.finetune._network import OUTPUTS, backbone_of, build_network, prepare_phase
+from comp.vision.finetune._network import OUTPUTS, backbone_of, build_network, prepare_phase, training_loss
 from comp.vision.finetune._options import FINETUNE_START, FinetuneOptions, finetune_backbones, finetune_options
 from comp.vision.finetune._pseudo import PseudoLabels, confidence, confidence_threshold, hard_targets
 from comp.vision.finetune._report import finetune_section
@@ -52,6 +52,7 @@ __all__ = [
            "prepare_phase",
            "set_backbone_trainable",
            "task_loss",
+           "training_loss",
            "training_batches",
            "view_batches",
 ]

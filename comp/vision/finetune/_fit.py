@@ -25,7 +25,8 @@ logger = logging.getLogger("comp.finetune")
 @dataclass(frozen=True)
 class FitPlan:
     """The epochs, rates and schedule of both phases; ``patience`` epochs without a better inner-split loss end a
-    phase (0: never); ``seconds_allowed`` (None: no limit) ends the fit before an epoch that would overrun it."""
+    phase (0: never); ``seconds_allowed`` (None: no limit) ends the fit before an epoch that would overrun it;
+    ``label_smoothing`` softens classification targets in both phases (the inner split's loss is smoothed too)."""
     head_epochs: int
     epochs: int
     head_learning_rate: float
@@ -36,6 +37,7 @@ class FitPlan:
     patience: int
     batch_size: int
     seconds_allowed: float | None = None
+    label_smoothing: float = 0.0
 
 
 def epoch_book(state: FitState, checkpoint: Checkpoint, schedule):
@@ -81,7 +83,7 @@ def fine_tune(model, *, plan: FitPlan, task: str, training: tuple[list[str], np.
         if state.phase > phase:
             continue
         prepare_phase(model, phase=phase, unfreeze=plan.unfreeze, learning_rate=rate, task=task,
-                      jit_compile=jit_compile)
+                      jit_compile=jit_compile, label_smoothing=plan.label_smoothing)
         if resuming:
             checkpoint.restore(model, optimizer=state.phase_epochs > 0)
             resuming = False

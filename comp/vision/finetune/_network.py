@@ -46,12 +46,42 @@ def backbone_of(model):
     return model.get_layer(BACKBONE_LAYER)
 
 
-def prepare_phase(model, *, phase: int, unfreeze: str | int, learning_rate: float, task: str, jit_compile: bool):
+def training_loss(task: str, label_smoothing: float = 0.0):
+    """The loss the network minimises: the task's, its targets pulled towards uniform by ``label_smoothing`` (a
+    share in [0, 1), classification only), which keeps a network that memorises a few thousand images from
+    growing overconfident."""
+    if not label_smoothing:
+        return OUTPUTS[task][1]
+    if task in ("binary", "multilabel"):
+        return keras.losses.BinaryCrossentropy(label_smoothing=label_smoothing)
+    if task == "multiclass":
+        return smoothed_sparse_crossentropy(label_smoothing)
+    raise ValueError(f"label smoothing is for classification tasks, not {task!r}; set label_smoothing = 0")
+
+
+def smoothed_sparse_crossentropy(label_smoothing: float):
+    """Cross-entropy of classes (N,) or (N, 1) against probabilities (N, K), each one-hot target mixed with the
+    uniform distribution: (1 - label_smoothing) on the class plus label_smoothing / K on every class (Keras's
+    sparse loss has no smoothing of its own)."""
+
+    def loss(classes, probabilities):
+        n_classes = keras.ops.shape(probabilities)[-1]
+        one_hot = keras.ops.one_hot(keras.ops.cast(keras.ops.reshape(classes, (-1,)), "int32"), n_classes)
+        smoothed = one_hot * (1.0 - label_smoothing) + label_smoothing / n_classes
+        return keras.losses.categorical_crossentropy(smoothed, probabilities)
+
+    return loss
+
+
+def prepare_phase(model, *, phase: int, unfreeze: str | int, learning_rate: float, task: str, jit_compile: bool,
+                  label_smoothing: float = 0.0):
     """Set what trains and compile: phase 1 the head alone (the backbone frozen), phase 2 also the top ``unfreeze``
-    blocks of the backbone (batch-norm layers stay frozen), each with a new Adam at ``learning_rate``."""
+    blocks of the backbone (batch-norm layers stay frozen), each with a new Adam at ``learning_rate`` on
+    ``training_loss(task, label_smoothing)``."""
     backbone = backbone_of(model)
     if phase == 1:
         backbone.trainable = False
     else:
         set_backbone_trainable(backbone, unfreeze)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=OUTPUTS[task][1], jit_compile=jit_compile)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=training_loss(task, label_smoothing),
+                  jit_compile=jit_compile)

@@ -73,6 +73,9 @@ class FinetuneSpec(ModelSpec):
         self.tunable = pseudo is None  # round 2 refits round 1's parameters on the same folds
         self.trials = options.trials
         self.size = tuple(options.input_size or self.backbone.input_size)
+        if task.kind == "regression" and float(options.params.get("label_smoothing", 0.0)):
+            raise CompError("`finetune_params` in the config: label_smoothing is for classification; this competition "
+                            "is a regression, so leave it at 0")
 
     def default_params(self) -> dict:
         params = self.pseudo.round1_params() if self.pseudo is not None else dict(self.options.params)
@@ -95,7 +98,8 @@ class FinetuneSpec(ModelSpec):
                        head_learning_rate=float(params["head_learning_rate"]),
                        learning_rate=float(params["learning_rate"]), unfreeze=unfreeze_blocks(params["unfreeze"]),
                        schedule=params["schedule"], warmup=float(params["warmup"]), patience=int(params["patience"]),
-                       batch_size=int(params["batch_size"]), seconds_allowed=self.options.fold_seconds)
+                       batch_size=int(params["batch_size"]), seconds_allowed=self.options.fold_seconds,
+                       label_smoothing=float(params.get("label_smoothing", 0.0)))
 
     def checkpoint(self, params: dict, fold: int) -> Checkpoint:
         if self.checkpoint_root is None:

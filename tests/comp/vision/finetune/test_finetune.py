@@ -24,6 +24,7 @@ from comp.vision.finetune import (
     finetune_section,
     inner_split,
     set_backbone_trainable,
+    training_loss,
 )
 from competitions.images import ImagesCompetition
 from competitions.images.demo import write_demo
@@ -204,8 +205,9 @@ def test_a_fit_killed_after_epoch_two_resumes_from_its_last_saved_epoch(images, 
 @pytest.mark.parametrize("task", ["binary", "multilabel", "regression"])
 def test_every_task_type_fits_and_predicts_in_its_shape(tmp_path, task):
     rng = np.random.default_rng(1)
-    layout = read_images(write_demo(tmp_path / "data", n=16, seed=1,
-                                    task="multiclass" if task == "binary" else task), {})
+    layout = read_images(write_demo(tmp_path / "data", n=16, seed=1, task="multiclass" if task == "binary" else task),
+                         {"task": task} if task == "regression" else {})  # whole radii would read as classes
+    assert layout.task.kind == ("multiclass" if task == "binary" else task)
     if task == "binary":
         layout.task, layout.targets = Task("binary", ("0", "1")), (layout.targets % 2).astype(int)
     spec = make_spec(layout, tmp_path, params={**TINY, "epochs": 0})
@@ -263,6 +265,32 @@ def test_the_time_budget_is_split_over_every_fit_of_the_networks_and_bad_setting
         finetune_options({"folds": 5, "finetune_params": {"learning_rat": 1e-3}}, n_backbones=1, pseudo=False)
     with pytest.raises(CompError, match="views \\['mirror'\\]"):
         finetune_options({"folds": 5, "finetune_params": {"views": ["mirror"]}}, n_backbones=1, pseudo=False)
+
+
+def test_label_smoothing_mixes_each_class_target_with_the_uniform_distribution():
+    probabilities = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], dtype="float32")
+    smoothed_targets = np.array([[0.8, 0.1, 0.1], [0.1, 0.1, 0.8]])  # 0.3 spread over 3 classes, the rest on the class
+    losses = np.asarray(training_loss("multiclass", 0.3)(np.array([0, 2]), probabilities))
+    np.testing.assert_allclose(losses, -(smoothed_targets * np.log(probabilities)).sum(axis=1), rtol=1e-5)
+    binary = float(training_loss("binary", 0.2)(np.array([[1.0]]), np.array([[0.9]], dtype="float32")))
+    assert binary == pytest.approx(-(0.9 * np.log(0.9) + 0.1 * np.log(0.1)), rel=1e-4)
+    assert training_loss("multiclass", 0.0) == "sparse_categorical_crossentropy"
+    with pytest.raises(ValueError, match="classification"):
+        training_loss("regression", 0.1)
+
+
+def test_a_fold_fits_with_smoothed_labels_and_bad_smoothing_is_one_line(images, tmp_path):
+    spec = make_spec(images, tmp_path, params={**TINY, "label_smoothing": 0.1})
+    rows = np.random.default_rng(0).permutation(len(images.train))
+    result = spec.fit_fold(spec.default_params(), rows[:18], rows[18:], FitContext(seed=0, fold=0))
+    assert np.isfinite(result.history["val_loss"]).all()
+    np.testing.assert_allclose(result.valid_prediction.sum(axis=1), 1.0, rtol=1e-5)
+    with pytest.raises(CompError, match="label_smoothing is 1.0; it must be in \\[0, 1\\)"):
+        finetune_options({"folds": 5, "finetune_params": {"label_smoothing": 1.0}}, n_backbones=1, pseudo=False)
+    regression = read_images(write_demo(tmp_path / "regression", n=8, seed=0, task="regression"),
+                             {"task": "regression"})
+    with pytest.raises(CompError, match="regression, so leave it at 0"):
+        make_spec(regression, tmp_path, params={**TINY, "label_smoothing": 0.1})
 
 
 def test_a_pruned_trial_stops_after_the_reported_epoch_and_leaves_no_checkpoint(images, tmp_path):
