@@ -52,7 +52,7 @@ __all__ = [
            "prepare_phase",
            "set_backbone_trainable",
            "task_loss",
-           "training_loss",
            "training_batches",
+           "training_loss",
            "view_batches",
 ]

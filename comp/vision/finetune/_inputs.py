@@ -11,7 +11,7 @@ import numpy as np
 
 from comp._lazy import lazy_import
 from comp.vision.finetune._augment import Augmenter
-from comp.vision.pipelines import decoded_image, decoded_rows, without_autotuning
+from comp.vision.pipelines import decoded_rows, without_autotuning
 from comp.vision.views import view_of
 
 tf = lazy_import("tensorflow")
@@ -75,7 +75,7 @@ def view_batches(paths: list[str], size: tuple[int, int], view: str, *, batch_si
 def labelled_batches(paths: list[str], targets: np.ndarray, size: tuple[int, int], *, batch_size: int):
     """(float32 images (b, height, width, 3), targets) batches of ``paths`` as they are (the early-stopping rows),
     decoded once and cached in memory; rows whose file cannot be decoded are left out."""
-    dataset = tf.data.Dataset.from_tensor_slices((np.asarray(paths, dtype=str), targets))
-    dataset = dataset.map(lambda path, target: (decoded_image(path, size), target),
-                          num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).ignore_errors()
+    targets = tf.constant(targets)
+    dataset = decoded_rows(paths, size).map(lambda row, image: (image, tf.gather(targets, row)),
+                                            num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return without_autotuning(dataset.batch(batch_size).cache().prefetch(tf.data.AUTOTUNE))
