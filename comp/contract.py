@@ -250,6 +250,11 @@ class Competition(abc.ABC):
         return assign_folds(dataset.truth(), n_folds=n_folds, seed=seed, groups=groups,
                             stratify_by=dataset.task.stratify_by if dataset.task else None)
 
+    def fewest_folds(self, config: dict) -> int:
+        """The smallest ``folds`` the resolved ``config`` may ask for, checked before a run directory is made: 2, so
+        every row is held out once; a plugin whose models never train on the scored rows may allow 1."""
+        return 2
+
     def recipes(self, config: dict) -> dict[str, Recipe]:
         """Every model recipe the plugin offers by name, under the resolved ``config``; none by default."""
         return {}

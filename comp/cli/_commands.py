@@ -80,11 +80,14 @@ def train_config(competition, args: argparse.Namespace) -> dict:
     flags["weights"] = parse_weights(args.weights)
     layers = config_layers(competition.default_config(), config_file=args.config, flags=flags,
                            defaults_source=f"{competition.name}'s config.toml")
+    def fewest_folds(resolved: dict) -> dict:
+        return {"folds": competition.fewest_folds(resolved)}
+
     config = validate_config(layers, {"backbones": list_backbones(), "heads": HEADS, "views": tuple(VIEWS),
-                                      "pooling": POOLINGS})
+                                      "pooling": POOLINGS}, at_least=fewest_folds)
     recipes = competition.recipes(config)
     if recipes:
-        validate_config(layers, {"models": recipes})
+        validate_config(layers, {"models": recipes}, at_least=fewest_folds)
     if not config.get("data"):
         raise CompError("no data directory: pass --data DIR or set `data` in the config")
     return config

@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Collection
+from typing import Any, Callable, Collection
 
 from comp._lazy import lazy_import
 from comp.errors import CompError, excerpt
@@ -91,20 +91,23 @@ def merged(layers: list[ConfigLayer]) -> dict:
     return resolved
 
 
-def validate_config(layers: list[ConfigLayer], choices: dict[str, Collection[str]] | None = None) -> dict:
+def validate_config(layers: list[ConfigLayer], choices: dict[str, Collection[str]] | None = None, *,
+                    at_least: Callable[[dict], dict[str, int]] | None = None) -> dict:
     """The merged config of ``layers`` once every key is known, of its default's type, in range and, for the keys
     in ``choices``, a known name (given once); otherwise one CompError naming each bad key and the layer it came from.
+    ``at_least(merged config)`` may change the lower bounds of ``AT_LEAST`` (a plugin's ``fewest_folds``).
     """
     schema = merged(layers[:2])
     problems = []
     for layer in layers[2:]:
         problems += _layer_problems(layer, schema)
     resolved = merged(layers)
+    bounds = {**AT_LEAST, **(at_least(resolved) if at_least else {})}
     for key, value in resolved.items():
         source = next((layer.source for layer in reversed(layers) if key in layer.values), "")
         where = f"{_flag(key) if source == 'the flags' else f'`{key}` in {source}'}"
-        if key in AT_LEAST and _is_number(value) and value < AT_LEAST[key]:
-            problems.append(f"{where} is {value}; it must be at least {AT_LEAST[key]}")
+        if key in bounds and _is_number(value) and value < bounds[key]:
+            problems.append(f"{where} is {value}; it must be at least {bounds[key]}")
         known = (choices or {}).get(key)
         if known is None or value is None:
             continue

@@ -63,6 +63,17 @@ class CaptchaFinalCompetition(Competition):
                            inputs={"generated": True, "bad_labels": []})
         return read_dataset(data_dir)
 
+    def fewest_folds(self, config: dict) -> int:
+        """1 in generated mode (one network, no vote: no model trains on the validation rows), else 2."""
+        return 1 if str(config.get("data")) == GENERATED else 2
+
+    def folds(self, dataset: Dataset, n_folds: int, seed: int) -> np.ndarray:
+        """k folds of the rows; in generated mode ``--folds 1`` is one network given the whole budget, every
+        validation row its held-out row (k > 1: k generator-seeded models, their readings of every row voting)."""
+        if dataset.inputs.get("generated") and n_folds == 1:
+            return np.zeros(len(dataset.train), dtype=int)
+        return super().folds(dataset, n_folds, seed)
+
     def data_status(self, data_dir: Path) -> str:
         return GENERATED if str(data_dir) == GENERATED else super().data_status(data_dir)
 

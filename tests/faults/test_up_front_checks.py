@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from competitions.captcha_final.demo import write_demo as write_captcha_final_demo
 from competitions.dogs.demo import write_demo
 from competitions.dogs.reader import read_dataset
 from competitions.pathology.demo import write_demo as write_pathology_demo
@@ -123,3 +124,11 @@ def test_outlines_wholly_outside_their_image_are_a_warning_naming_the_svg(tmp_pa
     assert len(slides.polygons[0]) == 2
     assert any(str(svg) in record.getMessage() and "1 of 2 outline(s) lie wholly outside the 60x40 image"
                in record.getMessage() for record in caplog.records)
+
+
+def test_one_fold_is_refused_before_any_work_where_the_plugin_needs_held_out_rows(tmp_path):
+    data = write_captcha_final_demo(tmp_path / "data", n=2, seed=0, n_test=1)
+    result = comp_in_process("train", "captcha-final", "--data", str(data), "--folds", "1", "--out",
+                             str(tmp_path / "run"))
+    assert "--folds is 1; it must be at least 2" in one_line_error(result)
+    assert not (tmp_path / "run").exists()

@@ -2,13 +2,15 @@
 alphabet, an image without a text region found, a file that is no image."""
 
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from comp import CompError
+from comp import CompError, Dataset
 from competitions.captcha_final.formulas import make_label
+from competitions.captcha_final.plugin import CaptchaFinalCompetition
 from competitions.captcha_final.reader import BAD_LABEL, read_dataset
 from competitions.captcha_final.renderer import render_captcha
 from competitions.captcha_final.scoring import sequence_accuracy, value_accuracy
@@ -71,3 +73,14 @@ def test_layout_faults_that_leave_nothing_to_read_are_one_line_errors(tmp_path):
     (tmp_path / "labels.txt").write_text(f"{make_label(FORMULAS[0])}\n{make_label(FORMULAS[0])}\n", encoding="utf-8")
     with pytest.raises(CompError, match="line 2 has no image"):
         read_dataset(tmp_path)
+
+
+def test_one_fold_is_one_network_in_generated_mode_and_refused_with_labelled_data(faulty_layout):
+    competition = CaptchaFinalCompetition()
+    assert competition.fewest_folds({"data": "generated"}) == 1
+    assert competition.fewest_folds({"data": str(faulty_layout)}) == 2
+    labelled = read_dataset(faulty_layout)
+    assert sorted(np.bincount(competition.folds(labelled, 2, seed=0))) == [2, 3]
+    generated = Dataset(data_dir=Path("generated"), train=labelled.train, test=labelled.train[["id", "path"]],
+                        inputs={"generated": True})
+    assert competition.folds(generated, 1, seed=0).tolist() == [0] * 5
