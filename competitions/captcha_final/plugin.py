@@ -46,10 +46,10 @@ class CaptchaFinalCompetition(Competition):
     title = "Arithmetic captcha, final round: multi-line formulas with Chinese variables (crop + CRNN + CTC)"
     demo_size = 24  # images of `comp demo` and of the contract check (rendering one takes about 0.1 s)
     metric = Metric("sequence_accuracy", sequence_accuracy, "maximize")
-    # 40 steps of 16 per fold: the pipeline end to end, far too few steps to read formulas (the lean CRNN trains
+    # 20 steps of 16 per fold: the pipeline end to end, far too few steps to read formulas (the lean CRNN trains
     # at about 13 images/s on 2 loaded cores; README); greedy answers, as the grammar beam is slowest on an untrained
     # network's outputs (38 ms an image; the folds still score both decoders)
-    demo_flags = {"folds": 2, "trials": 0, "epochs": 4, "steps_per_epoch": 10, "validation_size": 24,
+    demo_flags = {"folds": 2, "trials": 0, "epochs": 2, "steps_per_epoch": 10, "validation_size": 24,
                   "validation_images": 8, "recombination_pool": 16, "decoder": "greedy", "crnn": {"batch_size": 16}}
 
     def read(self, data_dir: Path, config: dict) -> Dataset:
