@@ -80,6 +80,7 @@ def train_config(competition, args: argparse.Namespace) -> dict:
     flags["weights"] = parse_weights(args.weights)
     layers = config_layers(competition.default_config(), config_file=args.config, flags=flags,
                            defaults_source=f"{competition.name}'s config.toml")
+
     def fewest_folds(resolved: dict) -> dict:
         return {"folds": competition.fewest_folds(resolved)}
 

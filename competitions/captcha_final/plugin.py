@@ -39,6 +39,11 @@ GENERATED = "generated"
 TRAINING_SHARE = 0.8  # of a fold's share of --time-budget, the rest is for validation and prediction
 
 
+def is_generated(data) -> bool:
+    """Whether ``data`` asks for generated mode: the word "generated" where no directory of that name exists."""
+    return str(data) == GENERATED and not Path(GENERATED).is_dir()
+
+
 @register_competition
 class CaptchaFinalCompetition(Competition):
     name = "captcha-final"
@@ -55,7 +60,7 @@ class CaptchaFinalCompetition(Competition):
     def read(self, data_dir: Path, config: dict) -> Dataset:
         """The layout of ``data_dir``; for ``generated``, the fixed generated validation set as both train and test
         (``inputs["generated"]`` True: its rows only validate)."""
-        if str(data_dir) == GENERATED and not Path(data_dir).is_dir():
+        if is_generated(data_dir):
             directory = generated_validation_set(default_cache_dir(config), n=int(config["validation_size"]),
                                                  seed=int(config["validation_seed"]))
             train = read_dataset(directory).train
@@ -65,7 +70,7 @@ class CaptchaFinalCompetition(Competition):
 
     def fewest_folds(self, config: dict) -> int:
         """1 in generated mode (one network, no vote: no model trains on the validation rows), else 2."""
-        return 1 if str(config.get("data")) == GENERATED else 2
+        return 1 if is_generated(config.get("data")) else 2
 
     def folds(self, dataset: Dataset, n_folds: int, seed: int) -> np.ndarray:
         """k folds of the rows; in generated mode ``--folds 1`` is one network given the whole budget, every
@@ -75,7 +80,7 @@ class CaptchaFinalCompetition(Competition):
         return super().folds(dataset, n_folds, seed)
 
     def data_status(self, data_dir: Path) -> str:
-        return GENERATED if str(data_dir) == GENERATED else super().data_status(data_dir)
+        return GENERATED if is_generated(data_dir) else super().data_status(data_dir)
 
     def recipes(self, config: dict) -> dict[str, Recipe]:
         """``crnn`` (tuned, CPU-lean, its defaults under ``[crnn]`` in the config) and ``seed_346`` (the seed's
