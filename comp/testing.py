@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from comp.contract import Competition, Dataset, FitContext, FoldResult, ModelSpec, TrainingContext
-from comp.engine import check_fold_result, seed_everything
+from comp.engine import check_fold_result, fold_seed, seed_everything
 from comp.errors import CompError
 from comp.folds import fold_indices
 from comp.io import Run, resolve_config
@@ -59,7 +59,7 @@ def check_competition(competition: Competition, tmp_dir: Path, *, n: int | None 
         fold_of_row = competition.folds(dataset, n_folds, int(config["seed"]))
     check_folds(competition, fold_of_row, n_rows=len(dataset.train), n_folds=n_folds)
     for spec in specs:
-        check_spec(competition, spec, dataset, fold_of_row, seed=int(config["seed"]) * 1000, run=run,
+        check_spec(competition, spec, dataset, fold_of_row, seed=fold_seed(int(config["seed"]), 0), run=run,
                    scratch=tmp_dir / "check")
 
 

@@ -29,6 +29,12 @@ def params_key(params: dict) -> str:
     return hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def fold_seed(seed: int, fold: int) -> int:
+    """The seed fold ``fold`` of a run seeded ``seed`` fits with (``FitContext.seed``), so a tool can redraw what
+    that fit drew."""
+    return seed * 1000 + fold
+
+
 def check_fold_result(result: FoldResult, name: str, fold: int, *, n_valid: int, n_test: int | None) -> None:
     """A CompError naming the model and fold when ``fit_fold`` returned predictions of the wrong kind: not a
     FoldResult, a row count other than the held-out (or test) rows, or numbers that are not finite."""
@@ -82,7 +88,7 @@ class FoldRunner:
             return FoldResult(np.load(directory / "valid.npy"),
                               np.load(directory / "test.npy"), None, history)
         train_index, valid_index = fold_indices(self.fold_of_row, fold)
-        context = FitContext(seed=self.seed * 1000 + fold, fold=fold, epoch_reporter=epoch_reporter)
+        context = FitContext(seed=fold_seed(self.seed, fold), fold=fold, epoch_reporter=epoch_reporter)
         result = spec.fit_fold(params, train_index, valid_index, context)
         check_fold_result(result, spec.name, fold, n_valid=len(valid_index), n_test=self.n_test)
         write_array(directory / "valid.npy", result.valid_prediction)

@@ -2,10 +2,10 @@
 samples from a pool of line crops (of the fold's labelled images too, with ``--data``), and (with ``--data``) strips
 of the fold's labelled rows.
 
-Batch ``i`` depends only on (seed, i): the pool grows from its own seeded stream in whichever process draws, and
-batch ``i`` only draws from the part of it that index ``i`` has grown, so a fit is reproducible whatever the number
-of workers. A fresh captcha whose crop does not find one line per
-formula is drawn again, so every label matches its strip.
+Batch ``i`` depends only on (seed, i): the pool slides along its own seeded stream in whichever process draws, and
+batch ``i`` only draws from the sources that index ``i`` fixes, so a fit is reproducible whatever the number of
+workers. A fresh captcha whose crop does not find one line per formula is drawn again, so every label matches its
+strip.
 """
 
 from __future__ import annotations
@@ -49,27 +49,45 @@ def labelled_crops(path: str, formulas: str) -> tuple[str, list[np.ndarray]]:
         return formulas, []
 
 
-class GrowingPool:
-    """The crop pool of a fit, grown by ``POOL_GROWTH`` source images per batch index up to its size: source ``j`` is
-    labelled row ``j`` while there are some (``--data``), then captcha ``j`` of the seed's pool stream. Batch ``i``
-    draws from the first ``POOL_GROWTH * (i + 1)`` sources only, so it is the same in every process, and no fit waits
-    for a whole pool before its first step."""
+class SlidingPool:
+    """The crop pool of a fit. Source images join ``POOL_GROWTH`` per batch index: the fold's labelled images first
+    (up to ``size``; they stay), then captchas of the seed's pool stream, of which batch ``i`` draws only from the
+    ``size`` newest. The sources of batch ``i`` are fixed by ``i`` alone, so it is the same in every process, no fit
+    waits for a whole pool, and no render is recombined for more than ``size / POOL_GROWTH`` batches: a pool that
+    stopped at its first 256 renders was memorised (the 120-minute network read 0.938 of recombinations of its own
+    pool and 0.769 of another pool's; README, "Training data")."""
 
     def __init__(self, seed: int, size: int, labelled: list[tuple[str, str]], variation: Variation = STREAM_VARIATION):
-        self.seed, self.labelled, self.variation = seed, labelled[:size], variation
-        self.size = size + len(self.labelled)
+        self.seed, self.size, self.labelled, self.variation = seed, size, labelled[:size], variation
         self.crops = CropPool()
+        self.pooled: set[int] = set()
 
-    def sources_for(self, index: int) -> int:
-        """The number of sources batch ``index`` draws from, each pooled on first need."""
-        wanted = min(self.size, POOL_GROWTH * (index + 1))
-        while self.crops.sources < wanted:
-            source = self.crops.sources
+    def window(self, index: int) -> set[int]:
+        """The sources batch ``index`` draws from: labelled ``0..L-1`` as far as grown, then the newest renders
+        (numbered from ``L``)."""
+        grown = POOL_GROWTH * (index + 1)
+        labelled = min(len(self.labelled), grown)
+        rendered = grown - labelled
+        first = len(self.labelled) + max(0, rendered - self.size)
+        return set(range(labelled)) | set(range(first, len(self.labelled) + rendered))
+
+    def sources_for(self, index: int) -> set[int]:
+        """Batch ``index``'s sources, each pooled on first need; renders a window older than the oldest it draws from
+        are forgotten, so memory stays at about two windows (a batch drawn that late renders its sources again)."""
+        wanted = self.window(index)
+        for source in sorted(wanted - self.pooled):
             if source < len(self.labelled):
-                self.crops.add(*labelled_crops(*self.labelled[source]))
+                self.crops.add(*labelled_crops(*self.labelled[source]), source=source)
             else:
                 self.crops.add(*fresh_sample(stream_random(POOL_STREAM, self.seed, source - len(self.labelled)),
-                                             self.variation))
+                                             self.variation), source=source)
+            self.pooled.add(source)
+        oldest_render = min((source for source in wanted if source >= len(self.labelled)), default=None)
+        if oldest_render is not None:
+            stale = {source for source in self.pooled if len(self.labelled) <= source < oldest_render - self.size}
+            if stale:
+                self.crops.drop(stale)
+                self.pooled -= stale
         return wanted
 
 
@@ -104,9 +122,9 @@ class FormulaBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         if self._pool is None:
-            self._pool = GrowingPool(self.seed, self.pool_size, self.labelled, self.variation)
+            self._pool = SlidingPool(self.seed, self.pool_size, self.labelled, self.variation)
         rng = stream_random(TRAINING_STREAM, self.seed, index)
-        sources = self._pool.sources_for(index) if self.n_recombined else 0
+        sources = self._pool.sources_for(index) if self.n_recombined else set()
         strips, formulas = [], []
         for row in (rng.randrange(len(self.fixed_strips)) for _ in range(self.n_fixed)):
             strips.append(self.fixed_strips[row])

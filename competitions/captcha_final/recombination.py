@@ -33,11 +33,12 @@ class CropPool:
         self.assignments: dict[str, list[Line]] = {}
         self.sources = 0
 
-    def add(self, formulas: str, crops: list[np.ndarray]) -> bool:
-        """Add one source image's lines (``crops`` top to bottom); False (the source counted, nothing added) when the
-        crop count is not the formulas' line count, so every pooled crop shows the text it is filed under."""
+    def add(self, formulas: str, crops: list[np.ndarray], source: int | None = None) -> bool:
+        """Add one source image's lines (``crops`` top to bottom) under id ``source`` (default: the count of sources
+        added so far); False (the source counted, nothing added) when the crop count is not the formulas' line count,
+        so every pooled crop shows the text it is filed under."""
         texts = formulas.split(";")
-        source = self.sources
+        source = self.sources if source is None else source
         self.sources += 1
         if len(texts) != len(crops):
             return False
@@ -47,21 +48,29 @@ class CropPool:
         self.expressions.append((expression, tuple(line.text[0] for line in assignments)))
         return True
 
+    def drop(self, sources: set[int]) -> None:
+        """Forget every line of the source images ``sources`` (a sliding pool's old renders)."""
+        self.expressions = [entry for entry in self.expressions if entry[0].source not in sources]
+        self.assignments = {variable: [line for line in lines if line.source not in sources]
+                            for variable, lines in self.assignments.items()}
+
     def recombined(self, rng: random.Random,
-                   sources: int | None = None) -> tuple[np.ndarray, str, tuple[Line, ...]] | None:
+                   sources: set[int] | None = None) -> tuple[np.ndarray, str, tuple[Line, ...]] | None:
         """(80x900 strip, its formulas, the lines used, assignments first) of one recombined sample: a random
         expression and, for each of its variables, an assignment of that variable from another source image; None
-        when the pool has no such assignment for the chosen expression. Only the first ``sources`` source images
-        are drawn from (all by default), so a pool still growing gives the same samples in every process."""
-        limit = self.sources if sources is None else sources
-        expressions = [entry for entry in self.expressions if entry[0].source < limit]
+        when the pool has no such assignment for the chosen expression. Only the source images ``sources`` are drawn
+        from (all by default), taken in source order, so a pool filled in any order gives the same samples."""
+        def usable(line: Line) -> bool:
+            return sources is None or line.source in sources
+
+        expressions = sorted((entry for entry in self.expressions if usable(entry[0])), key=lambda entry: entry[0].source)
         if not expressions:
             return None
         expression, variables = rng.choice(expressions)
         chosen = []
         for variable in variables:
-            others = [line for line in self.assignments.get(variable, [])
-                      if line.source != expression.source and line.source < limit]
+            others = sorted((line for line in self.assignments.get(variable, [])
+                             if line.source != expression.source and usable(line)), key=lambda line: line.source)
             if not others:
                 return None
             chosen.append(rng.choice(others))

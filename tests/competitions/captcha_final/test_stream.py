@@ -1,11 +1,15 @@
 """The endless training stream: strips with grammatical labels, and batch i the same however the batches are
-drawn (the growing crop pool included)."""
+drawn (the sliding crop pool included)."""
 
+import random
+
+import cv2
 import numpy as np
 
-from competitions.captcha_final.batches import FormulaBatches
+from competitions.captcha_final.batches import FormulaBatches, SlidingPool
 from competitions.captcha_final.formulas import is_grammatical
 from competitions.captcha_final.reading import CHARACTERS
+from competitions.captcha_final.renderer import render_captcha
 
 
 def test_batches_hold_strips_with_grammatical_labels_and_do_not_depend_on_the_drawing_order():
@@ -17,3 +21,29 @@ def test_batches_hold_strips_with_grammatical_labels_and_do_not_depend_on_the_dr
     second[0]  # the other stream grows its pool from another index first
     again_strips, again_labels = second[2]
     assert np.array_equal(strips, again_strips) and np.array_equal(labels, again_labels)
+
+
+def test_the_crop_pool_slides_so_a_late_batch_recombines_only_the_newest_renders_and_old_ones_are_forgotten():
+    pool = SlidingPool(seed=5, size=8, labelled=[])
+    assert pool.window(0) == set(range(4)) and pool.window(1) == set(range(8))
+    assert pool.window(10) == set(range(36, 44))  # 4 renders join per batch; the 8 newest are drawn from
+    for index in range(12):
+        sources = pool.sources_for(index)
+    assert sources == set(range(40, 48))
+    assert len(pool.pooled) <= 2 * 8 and min(pool.pooled) >= 40 - 8  # older renders are gone from memory
+    rng = random.Random(0)
+    samples = [sample for sample in (pool.crops.recombined(rng, sources) for _ in range(40)) if sample is not None]
+    assert samples and all(line.source in sources for _, _, lines in samples for line in lines)
+    assert pool.sources_for(3) == set(range(8, 16))  # a batch drawn late renders its forgotten sources again
+
+
+def test_the_folds_labelled_images_stay_in_the_crop_pool_while_the_renders_slide(tmp_path):
+    labelled = []
+    for row, formulas in enumerate(["君=5;不=9;君/2+不+2+3", "不=41;君=8;(1-君/7)*不+6"]):
+        path = tmp_path / f"{row}.png"
+        cv2.imwrite(str(path), cv2.cvtColor(render_captcha(formulas, random.Random(row)).image, cv2.COLOR_RGB2BGR))
+        labelled.append((str(path), formulas))
+    pool = SlidingPool(seed=5, size=4, labelled=labelled)
+    assert pool.window(0) == {0, 1, 2, 3} and pool.window(20) == {0, 1} | set(range(80, 84))
+    pool.sources_for(20)
+    assert {line.source for line, _ in pool.crops.expressions} >= {0, 1}
