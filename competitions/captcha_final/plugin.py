@@ -53,9 +53,11 @@ class CaptchaFinalCompetition(Competition):
     metric = Metric("sequence_accuracy", sequence_accuracy, "maximize")
     # 20 steps of 16 per fold: the pipeline end to end, far too few steps to read formulas (the lean CRNN trains
     # at about 13 images/s on 2 loaded cores; README); greedy answers, as the grammar beam is slowest on an untrained
-    # network's outputs (38 ms an image; the folds still score both decoders)
+    # network's outputs (38 ms an image; the folds still score both decoders); samples drawn in the training process,
+    # as a worker that starts and imports Keras for 20 steps only adds its start-up
     demo_flags = {"folds": 2, "trials": 0, "epochs": 2, "steps_per_epoch": 10, "validation_size": 24,
-                  "validation_images": 8, "recombination_pool": 16, "decoder": "greedy", "crnn": {"batch_size": 16}}
+                  "validation_images": 8, "recombination_pool": 16, "generator_workers": 0, "decoder": "greedy",
+                  "crnn": {"batch_size": 16}}
 
     def read(self, data_dir: Path, config: dict) -> Dataset:
         """The layout of ``data_dir``; for ``generated``, the fixed generated validation set as both train and test
