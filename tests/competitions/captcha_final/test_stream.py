@@ -25,16 +25,16 @@ def test_batches_hold_strips_with_grammatical_labels_and_do_not_depend_on_the_dr
 
 def test_the_crop_pool_slides_so_a_late_batch_recombines_only_the_newest_renders_and_old_ones_are_forgotten():
     pool = SlidingPool(seed=5, size=8, labelled=[])
-    assert pool.window(0) == set(range(4)) and pool.window(1) == set(range(8))
-    assert pool.window(10) == set(range(36, 44))  # 4 renders join per batch; the 8 newest are drawn from
+    assert pool.window(0) == set(range(4)) and pool.window(1) == set(range(8))  # fills 4 a batch
+    assert pool.window(2) == set(range(1, 9)) and pool.window(10) == set(range(9, 17))  # then slides 1 a batch
     for index in range(12):
         sources = pool.sources_for(index)
-    assert sources == set(range(40, 48))
-    assert len(pool.pooled) <= 2 * 8 and min(pool.pooled) >= 40 - 8  # older renders are gone from memory
+    assert sources == set(range(10, 18))
+    assert len(pool.pooled) <= 2 * 8 and min(pool.pooled) >= 10 - 8  # older renders are gone from memory
     rng = random.Random(0)
     samples = [sample for sample in (pool.crops.recombined(rng, sources) for _ in range(40)) if sample is not None]
     assert samples and all(line.source in sources for _, _, lines in samples for line in lines)
-    assert pool.sources_for(3) == set(range(8, 16))  # a batch drawn late renders its forgotten sources again
+    assert pool.sources_for(3) == set(range(2, 10))  # a batch drawn late renders its forgotten sources again
 
 
 def test_the_folds_labelled_images_stay_in_the_crop_pool_while_the_renders_slide(tmp_path):
@@ -44,6 +44,6 @@ def test_the_folds_labelled_images_stay_in_the_crop_pool_while_the_renders_slide
         cv2.imwrite(str(path), cv2.cvtColor(render_captcha(formulas, random.Random(row)).image, cv2.COLOR_RGB2BGR))
         labelled.append((str(path), formulas))
     pool = SlidingPool(seed=5, size=4, labelled=labelled)
-    assert pool.window(0) == {0, 1, 2, 3} and pool.window(20) == {0, 1} | set(range(80, 84))
+    assert pool.window(0) == {0, 1, 2, 3} and pool.window(20) == {0, 1} | set(range(21, 25))
     pool.sources_for(20)
     assert {line.source for line, _ in pool.crops.expressions} >= {0, 1}
