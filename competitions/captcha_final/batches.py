@@ -10,10 +10,14 @@ strip.
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import cv2
 import keras
 import numpy as np
 
+from comp.io import write_bytes
 from competitions.captcha_final.cropping import NoTextRegion, crops_strip
 from competitions.captcha_final.formulas import random_formulas
 from competitions.captcha_final.reading import CHARACTERS
@@ -58,10 +62,16 @@ class SlidingPool:
     batch ``i`` are fixed by ``i`` alone, so it is the same in every process, no fit waits for a whole pool, and a
     render is recombined for ``size / POOL_SLIDE_RATE`` batches at most: a pool that stopped at its first 256 renders
     was memorised (the 120-minute network read 0.975 of recombinations of its own pool and 0.669 of another pool's;
-    README, "Training data")."""
+    README, "Training data").
 
-    def __init__(self, seed: int, size: int, labelled: list[tuple[str, str]], variation: Variation = STREAM_VARIATION):
+    With a ``store`` folder, each source's lines are saved there once and a later pool of the same fit loads them:
+    Keras starts a new worker process every epoch, and without it each one rendered the whole window (256 captchas)
+    again before its first batch."""
+
+    def __init__(self, seed: int, size: int, labelled: list[tuple[str, str]], variation: Variation = STREAM_VARIATION,
+                 store: Path | None = None):
         self.seed, self.size, self.labelled, self.variation = seed, size, labelled[:size], variation
+        self.store = None if store is None else Path(store)
         self.crops = CropPool()
         self.pooled: set[int] = set()
 
@@ -86,11 +96,7 @@ class SlidingPool:
         are forgotten, so memory stays at about two windows (a batch drawn that late renders its sources again)."""
         wanted = self.window(index)
         for source in sorted(wanted - self.pooled):
-            if source < len(self.labelled):
-                self.crops.add(*labelled_crops(*self.labelled[source]), source=source)
-            else:
-                self.crops.add(*fresh_sample(stream_random(POOL_STREAM, self.seed, source - len(self.labelled)),
-                                             self.variation), source=source)
+            self.crops.add(*self.source_lines(source), source=source)
             self.pooled.add(source)
         oldest_render = min((source for source in wanted if source >= len(self.labelled)), default=None)
         if oldest_render is not None:
@@ -98,24 +104,49 @@ class SlidingPool:
             if stale:
                 self.crops.drop(stale)
                 self.pooled -= stale
+                for source in stale if self.store else ():
+                    self.stored(source).unlink(missing_ok=True)
         return wanted
+
+    def stored(self, source: int) -> Path:
+        return self.store / f"source-{source}.npz"
+
+    def source_lines(self, source: int) -> tuple[str, list[np.ndarray]]:
+        """(formulas, line crops) of source ``source``: from the store when a pool of the fit saved it, else the
+        labelled image's or a render's (then saved)."""
+        if self.store and self.stored(source).is_file():
+            with np.load(self.stored(source)) as saved:
+                return str(saved["formulas"]), [saved[f"line{line}"] for line in range(len(saved.files) - 1)]
+        if source < len(self.labelled):
+            formulas, crops = labelled_crops(*self.labelled[source])
+        else:
+            formulas, crops = fresh_sample(stream_random(POOL_STREAM, self.seed, source - len(self.labelled)),
+                                           self.variation)
+        if self.store:
+            buffer = io.BytesIO()
+            np.savez(buffer, formulas=np.array(formulas), **{f"line{line}": crop for line, crop in enumerate(crops)})
+            write_bytes(self.stored(source), buffer.getvalue())
+        return formulas, crops
 
 
 class FormulaBatches(keras.utils.PyDataset):
     """(strips (batch, 80, 900, 1) uint8, encoded labels (batch, 46) int32) batches: a ``fixed_fraction`` from the
     fixed rows (``fixed_strips``: (n, 80, 900)), a ``recombined_fraction`` from the crop pool (the fixed rows'
     images, ``fixed_paths``, and rendered ones), the rest freshly rendered; every render is drawn from ``variation``
-    (the stream's full or narrow look, renderer.STREAM_VARIATIONS)."""
+    (the stream's full or narrow look, renderer.STREAM_VARIATIONS). ``pool_store``: a folder, kept for the fit,
+    where the pool's sources are saved for the worker of the next epoch."""
 
     def __init__(self, *, seed: int, batch_size: int, fixed_strips: np.ndarray | None = None,
                  fixed_formulas: np.ndarray | None = None, fixed_fraction: float = 0.0,
                  fixed_paths: list[str] | None = None, recombined_fraction: float = 0.5, pool_size: int = 256,
-                 workers: int = 1, max_queue_size: int = 8, variation: Variation = STREAM_VARIATION):
+                 workers: int = 1, max_queue_size: int = 8, variation: Variation = STREAM_VARIATION,
+                 pool_store: Path | None = None):
         super().__init__(workers=workers, use_multiprocessing=workers > 0, max_queue_size=max_queue_size)
         has_fixed = fixed_strips is not None and len(fixed_strips) > 0
         if has_fixed and len(fixed_strips) != len(fixed_formulas):
             raise ValueError(f"{len(fixed_strips)} fixed strips but {len(fixed_formulas)} formulas")
         self.seed, self.batch_size, self.pool_size, self.variation = seed, batch_size, pool_size, variation
+        self.pool_store = pool_store
         self.fixed_strips = fixed_strips if has_fixed else None
         self.fixed_formulas = np.asarray(fixed_formulas) if has_fixed else None
         self.labelled = list(zip(fixed_paths, map(str, fixed_formulas))) if has_fixed and fixed_paths else []
@@ -124,7 +155,7 @@ class FormulaBatches(keras.utils.PyDataset):
         self._pool = None  # made on first use, in whichever process draws
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_pool": None}  # a spawned worker grows its own pool
+        return {**self.__dict__, "_pool": None}  # a spawned worker makes its own pool (from pool_store)
 
     @property
     def num_batches(self):
@@ -132,7 +163,7 @@ class FormulaBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         if self._pool is None:
-            self._pool = SlidingPool(self.seed, self.pool_size, self.labelled, self.variation)
+            self._pool = SlidingPool(self.seed, self.pool_size, self.labelled, self.variation, self.pool_store)
         rng = stream_random(TRAINING_STREAM, self.seed, index)
         sources = self._pool.sources_for(index) if self.n_recombined else set()
         strips, formulas = [], []

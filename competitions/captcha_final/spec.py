@@ -5,6 +5,7 @@ held-out and test strips, decoded greedily or with the grammar (config ``decoder
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,23 +107,17 @@ class FormulaCrnnSpec(ModelSpec):
         strips = self.train.get()
         usable = ~self.train.bad & (self.formulas != BAD_LABEL)
         fixed = train_index[usable[train_index]] if self.train_on_rows else train_index[:0]
-        batches = formula_batches.FormulaBatches(
-            seed=context.seed, batch_size=int(params["batch_size"]), fixed_strips=strips[fixed, ..., 0],
-            fixed_formulas=self.formulas[fixed], fixed_fraction=float(self.config.get("fixed_fraction", 0.4)),
-            fixed_paths=[self.train.paths[row] for row in fixed],
-            recombined_fraction=float(self.config.get("recombined_fraction", 0.5)),
-            pool_size=int(self.config.get("recombination_pool", 256)),
-            workers=int(self.config.get("generator_workers", 1)),
-            variation=stream_variation(str(self.config.get("variation", "full"))))
-        model = network.compile_crnn(build_network(params, self.name.replace("@", "_")),
-                                     learning_rate=float(params["learning_rate"]), clipnorm=params.get("clipnorm"))
         watched = valid_index[usable[valid_index]][:int(self.config.get("validation_images", 256))]
-        history = fitting.fit_ctc(
-            model, batches, name=self.name, context=context, table=CHARACTERS, params=params,
-            steps_per_epoch=int(self.config["steps_per_epoch"]), epochs=int(self.config["epochs"]),
-            time_limit=self.fold_seconds, watched_images=strips[watched], watched_texts=self.formulas[watched],
-            read=lambda network_model, images: self.predict(network_model, images, "greedy"),
-            predict_batch=int(self.config.get("predict_batch_size", 64)), log=logger)
+        with tempfile.TemporaryDirectory(prefix="comp-crop-pool-", ignore_cleanup_errors=True) as pool_store:
+            batches = self.training_batches(params, context.seed, strips, fixed, Path(pool_store))
+            model = network.compile_crnn(build_network(params, self.name.replace("@", "_")),
+                                         learning_rate=float(params["learning_rate"]), clipnorm=params.get("clipnorm"))
+            history = fitting.fit_ctc(
+                model, batches, name=self.name, context=context, table=CHARACTERS, params=params,
+                steps_per_epoch=int(self.config["steps_per_epoch"]), epochs=int(self.config["epochs"]),
+                time_limit=self.fold_seconds, watched_images=strips[watched], watched_texts=self.formulas[watched],
+                read=lambda network_model, images: self.predict(network_model, images, "greedy"),
+                predict_batch=int(self.config.get("predict_batch_size", 64)), log=logger)
         if self.config.get("compare_decoders", True) and len(watched):
             logits = self.logits(model, strips[watched])
             history.update({f"{decoder}_sequence_accuracy": sequence_accuracy(
@@ -135,6 +130,18 @@ class FormulaCrnnSpec(ModelSpec):
             valid_prediction = self.predict(model, strips[valid_index])
             valid_prediction[self.train.bad[valid_index]] = ""
         return FoldResult(valid_prediction, test_prediction, model, history)
+
+    def training_batches(self, params: dict, seed: int, strips: np.ndarray, fixed: np.ndarray, pool_store: Path):
+        """The fit's endless ``FormulaBatches``: ``fixed`` rows of (n, 80, 900, 1) ``strips`` (with --data), recombined
+        and rendered samples, the crop pool's sources saved in ``pool_store``."""
+        return formula_batches.FormulaBatches(
+            seed=seed, batch_size=int(params["batch_size"]), fixed_strips=strips[fixed, ..., 0],
+            fixed_formulas=self.formulas[fixed], fixed_fraction=float(self.config.get("fixed_fraction", 0.4)),
+            fixed_paths=[self.train.paths[row] for row in fixed],
+            recombined_fraction=float(self.config.get("recombined_fraction", 0.5)),
+            pool_size=int(self.config.get("recombination_pool", 256)),
+            workers=int(self.config.get("generator_workers", 1)),
+            variation=stream_variation(str(self.config.get("variation", "full"))), pool_store=pool_store)
 
     def predict_test(self, model) -> np.ndarray:
         """The formulas read in every test image, shape (n_test,); "" for an image without a text region found."""

@@ -6,6 +6,7 @@ import random
 import cv2
 import numpy as np
 
+from competitions.captcha_final import batches
 from competitions.captcha_final.batches import FormulaBatches, SlidingPool
 from competitions.captcha_final.formulas import is_grammatical
 from competitions.captcha_final.reading import CHARACTERS
@@ -47,3 +48,21 @@ def test_the_folds_labelled_images_stay_in_the_crop_pool_while_the_renders_slide
     assert pool.window(0) == {0, 1, 2, 3} and pool.window(20) == {0, 1} | set(range(21, 25))
     pool.sources_for(20)
     assert {line.source for line, _ in pool.crops.expressions} >= {0, 1}
+
+
+def test_a_new_worker_loads_the_pool_its_fit_stored_instead_of_rendering_it_again(tmp_path, monkeypatch):
+    first = SlidingPool(seed=5, size=8, labelled=[], store=tmp_path)
+    sources = first.sources_for(3)
+
+    def no_rendering(*arguments):
+        raise AssertionError("the pool rendered a source its fit had stored")
+
+    monkeypatch.setattr(batches, "fresh_sample", no_rendering)
+    second = SlidingPool(seed=5, size=8, labelled=[], store=tmp_path)  # Keras's worker of the next epoch
+    assert second.sources_for(3) == sources
+    assert [(line.text, line.crop.tobytes()) for line, _ in second.crops.expressions] == [
+        (line.text, line.crop.tobytes()) for line, _ in first.crops.expressions]
+    monkeypatch.undo()
+    for index in range(4, 30):
+        second.sources_for(index)
+    assert {int(path.stem.split("-")[1]) for path in tmp_path.glob("source-*.npz")} == second.pooled  # old ones deleted
