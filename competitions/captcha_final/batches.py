@@ -104,18 +104,20 @@ class SlidingPool:
             if stale:
                 self.crops.drop(stale)
                 self.pooled -= stale
-                for source in stale if self.store else ():
-                    self.stored(source).unlink(missing_ok=True)
+                if self.store:
+                    for source in stale:
+                        self.store_file(source).unlink(missing_ok=True)
         return wanted
 
-    def stored(self, source: int) -> Path:
+    def store_file(self, source: int) -> Path:
+        """Where source ``source``'s formulas and line crops are saved (``.npz``)."""
         return self.store / f"source-{source}.npz"
 
     def source_lines(self, source: int) -> tuple[str, list[np.ndarray]]:
         """(formulas, line crops) of source ``source``: from the store when a pool of the fit saved it, else the
         labelled image's or a render's (then saved)."""
-        if self.store and self.stored(source).is_file():
-            with np.load(self.stored(source)) as saved:
+        if self.store and self.store_file(source).is_file():
+            with np.load(self.store_file(source)) as saved:
                 return str(saved["formulas"]), [saved[f"line{line}"] for line in range(len(saved.files) - 1)]
         if source < len(self.labelled):
             formulas, crops = labelled_crops(*self.labelled[source])
@@ -125,7 +127,7 @@ class SlidingPool:
         if self.store:
             buffer = io.BytesIO()
             np.savez(buffer, formulas=np.array(formulas), **{f"line{line}": crop for line, crop in enumerate(crops)})
-            write_bytes(self.stored(source), buffer.getvalue())
+            write_bytes(self.store_file(source), buffer.getvalue())
         return formulas, crops
 
 
