@@ -12,7 +12,6 @@ sliding pool drew from for their whole training.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import numpy as np
 from comp._lazy import lazy_import
 from comp.engine import fold_seed
 from comp.errors import CompError
-from comp.io import Run
+from comp.io import Run, read_json
 from competitions.captcha_final.cropping import crops_strip
 from competitions.captcha_final.reading import CHARACTERS, decode_formulas
 from competitions.captcha_final.renderer import stream_variation
@@ -69,15 +68,15 @@ def check_pool(run_dir: Path, *, fold: int = 0, batch: int | None = None, n: int
     run = Run.open(run_dir, "captcha-final")
     config = run.config()["config"]
     directory = fold_directory(run, fold)
-    history = json.loads((directory / "done.json").read_text())["history"]
+    history = read_json(directory / "done.json")["history"]
     batch = int(history["steps"]) - 1 if batch is None else batch
     model = network.load_network(directory / "model" / "crnn.keras", "captcha-final")
     variation = stream_variation(str(config.get("variation", "full")))
     size = int(config.get("recombination_pool", 256))
-    fresh_random = random.Random(fold_seed(int(config["seed"]), fold) + 1)
+    seed = fold_seed(int(config["seed"]), fold)
+    fresh_random = random.Random(seed + 1)
     fresh = [formula_batches.fresh_sample(fresh_random, variation) for _ in range(n)]
-    return {"trained_pool": reading_scores(model, *recombinations(fold_seed(int(config["seed"]), fold), size, batch, n,
-                                                                  variation)),
+    return {"trained_pool": reading_scores(model, *recombinations(seed, size, batch, n, variation)),
             "unseen_pool": reading_scores(model, *recombinations(UNSEEN_POOL_SEED, size, batch, n, variation)),
             "fresh_renders": reading_scores(model, [crops_strip(crops) for _, crops in fresh],
                                             [text for text, _ in fresh])}
