@@ -24,6 +24,20 @@ def stage_repeats(convs_per_block, stages: int) -> tuple[int, ...]:
     return repeats
 
 
+def pool_widths(columns: int, stages: int, time_steps: int) -> tuple[int, ...] | None:
+    """How many columns each conv stage pools (2, 3 or 1) so that ``columns`` end as exactly ``time_steps``, pooling
+    by 2 wherever that still reaches it (the rule before 3 existed: 450 columns -> 112 steps is (2, 2, 1)), by 3
+    where 2 cannot (450 -> 150 is (3, 1, 1)); None when no choice reaches it."""
+    if stages == 0:
+        return () if columns == time_steps else None
+    for width in (2, 3, 1):
+        if columns // width >= time_steps:
+            rest = pool_widths(columns // width, stages - 1, time_steps)
+            if rest is not None:
+                return (width, *rest)
+    return None
+
+
 def build_crnn(*, input_shape: tuple[int, int, int], time_steps: int, n_classes: int, downsample: int = 2,
                conv_widths=(32, 64, 128), convs_per_block=2, dense_units: int = 128, gru_units: int = 128,
                gru_layers: int = 2, dropout: float = 0.25, l2: float = 0.0, regularise_norm: bool = False,
@@ -32,34 +46,32 @@ def build_crnn(*, input_shape: tuple[int, int, int], time_steps: int, n_classes:
     """uint8 (height, width, channels) images -> (time_steps, n_classes) logits.
 
     ``downsample`` averages k x k pixels first (2 quarters the convolution cost on CPU); each conv stage halves the
-    height and, while at least ``time_steps`` columns remain, the width; the columns left must be ``time_steps``.
+    height and pools the width as ``pool_widths`` says, so that exactly ``time_steps`` columns remain.
     ``l2`` regularises conv, GRU and dense kernels (and with ``regularise_norm`` the batch-norm scales and offsets,
     as the seed's "346" network did, with he_uniform as ``dense_initializer``). A lower ``norm_momentum`` lets the
     batch-norm statistics used for prediction catch up within a few hundred steps (short fits).
     """
     height, width, channels = input_shape
     repeats = stage_repeats(convs_per_block, len(conv_widths))
-    if width // downsample < time_steps or height // downsample < 2 ** len(conv_widths):
+    widths = pool_widths(width // downsample, len(conv_widths), time_steps)
+    if widths is None or height // downsample < 2 ** len(conv_widths):
         raise ValueError(f"downsample={downsample} leaves {width // downsample}x{height // downsample} pixels; "
-                         f"{len(conv_widths)} conv blocks need {time_steps} columns and {2 ** len(conv_widths)} rows")
+                         f"{len(conv_widths)} conv blocks pooling 1, 2 or 3 columns cannot end at {time_steps} "
+                         f"columns, or have fewer than {2 ** len(conv_widths)} rows")
     regulariser = keras.regularizers.L2(l2) if l2 else None
     norm_regulariser = regulariser if regularise_norm else None
     images = keras.Input((height, width, channels), dtype="uint8", name="image")
     hidden = layers.Rescaling(1.0 / 255, name="scale")(images)
     if downsample > 1:
         hidden = layers.AveragePooling2D(downsample, name="downsample")(hidden)
-    for block, (conv_width, repeat_count) in enumerate(zip(conv_widths, repeats)):
+    for block, (conv_width, repeat_count, pool_width) in enumerate(zip(conv_widths, repeats, widths)):
         for repeat in range(repeat_count):
             hidden = layers.Conv2D(conv_width, 3, padding="same", use_bias=False, kernel_initializer="he_uniform",
                                    kernel_regularizer=regulariser, name=f"conv{block}_{repeat}")(hidden)
             hidden = layers.BatchNormalization(momentum=norm_momentum, beta_regularizer=norm_regulariser,
                                                gamma_regularizer=norm_regulariser, name=f"norm{block}_{repeat}")(hidden)
             hidden = layers.ReLU(name=f"relu{block}_{repeat}")(hidden)
-        pool_width = 2 if hidden.shape[2] // 2 >= time_steps else 1
         hidden = layers.MaxPooling2D((2, pool_width), name=f"pool{block}")(hidden)
-    if hidden.shape[2] != time_steps:
-        raise ValueError(f"downsample={downsample} with {len(conv_widths)} blocks leaves {hidden.shape[2]} "
-                         f"columns; the network needs {time_steps}")
     hidden = layers.Permute((2, 1, 3), name="columns_first")(hidden)
     hidden = layers.Reshape((time_steps, hidden.shape[2] * hidden.shape[3]), name="sequence")(hidden)
     hidden = layers.Dense(dense_units, activation="relu", kernel_initializer=dense_initializer,
