@@ -8,6 +8,7 @@ and its strip holds those very crops in that order.
 
 from __future__ import annotations
 
+import bisect
 import random
 from dataclasses import dataclass
 
@@ -23,6 +24,11 @@ class Line:
     text: str
     crop: np.ndarray
     source: int
+
+
+def by_source(line: Line) -> int:
+    """The sort key keeping a pool's lists in source order."""
+    return line.source
 
 
 class CropPool:
@@ -43,9 +49,10 @@ class CropPool:
         if len(texts) != len(crops):
             return False
         *assignments, expression = [Line(text, crop, source) for text, crop in zip(texts, crops)]
-        for line in assignments:
-            self.assignments.setdefault(line.text[0], []).append(line)
-        self.expressions.append((expression, tuple(line.text[0] for line in assignments)))
+        for line in assignments:  # every list stays in source order, so a draw need not sort it
+            bisect.insort(self.assignments.setdefault(line.text[0], []), line, key=by_source)
+        bisect.insort(self.expressions, (expression, tuple(line.text[0] for line in assignments)),
+                      key=lambda entry: by_source(entry[0]))
         return True
 
     def drop(self, sources: set[int]) -> None:
@@ -63,14 +70,14 @@ class CropPool:
         def usable(line: Line) -> bool:
             return sources is None or line.source in sources
 
-        expressions = sorted((entry for entry in self.expressions if usable(entry[0])), key=lambda entry: entry[0].source)
+        expressions = [entry for entry in self.expressions if usable(entry[0])]
         if not expressions:
             return None
         expression, variables = rng.choice(expressions)
         chosen = []
         for variable in variables:
-            others = sorted((line for line in self.assignments.get(variable, [])
-                             if line.source != expression.source and usable(line)), key=lambda line: line.source)
+            others = [line for line in self.assignments.get(variable, [])
+                      if line.source != expression.source and usable(line)]
             if not others:
                 return None
             chosen.append(rng.choice(others))
