@@ -21,6 +21,7 @@ from competitions.captcha_final.fonts import Face, cjk_faces, latin_faces, load_
 from competitions.captcha_final.formulas import VARIABLES, parse_formulas
 
 INK_THRESHOLD = 64  # a glyph pixel with at least this coverage (of 255) is ink: the box a crop must hold
+INK_TABLE = [255 if value >= INK_THRESHOLD else 0 for value in range(256)]  # Image.point's lookup table for ink
 IMAGE_MARGIN = 12  # pixels kept free between the text region and the image's edge
 SMALLEST_FONT = 12
 
@@ -164,7 +165,7 @@ def glyph_mask(character: str, font: ImageFont.FreeTypeFont, angle: float) -> tu
     ImageDraw.Draw(tile).text((pad - left, pad + ascent), character, font=font, fill=255, anchor="ls")
     centre_above_baseline = ascent + pad - tile.height / 2
     rotated = tile.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
-    ink = rotated.point(lambda value: 255 if value >= INK_THRESHOLD else 0).getbbox()
+    ink = rotated.point(INK_TABLE).getbbox()
     return rotated, ink or (0, 0, 1, 1), centre_above_baseline
 
 
@@ -285,13 +286,12 @@ def background(height: int, width: int, colour, rng: random.Random, noise: np.ra
                variation: Variation) -> np.ndarray:
     """(height, width, 3) uint8: a light colour with a gentle linear gradient and Gaussian grey noise."""
     gradient = rng.uniform(-variation.gradient, variation.gradient) * np.linspace(-0.5, 0.5, width, dtype=np.float32)
-    image = np.empty((height, width, 3), dtype=np.float32)
-    image[:] = np.asarray(colour, dtype=np.float32)
-    image += gradient[None, :, None]
+    row = np.asarray(colour, dtype=np.float32)[None, :] + gradient[:, None]  # (width, 3), the same on every row
     sigma = rng.uniform(*variation.pixel_noise)
-    if sigma > 0:
-        image += noise.normal(0.0, sigma, size=(height, width, 1)).astype(np.float32)
-    return np.clip(image, 0, 255).astype(np.uint8)
+    if sigma == 0:
+        return np.broadcast_to(np.clip(row, 0, 255).astype(np.uint8), (height, width, 3)).copy()
+    image = row + noise.normal(0.0, sigma, size=(height, width, 1)).astype(np.float32)
+    return np.clip(image, 0, 255, out=image).astype(np.uint8)
 
 
 def draw_interference(draw: ImageDraw.ImageDraw, size: tuple[int, int], region: Box, rng: random.Random,
