@@ -5,6 +5,10 @@
   pictures beside it;
 - rendering: captchas drawn per second on one core, on the competition's canvases and on the training stream's
   smaller ones;
+- training: images/s of the lean CRNN fed by the training stream as ``comp train`` feeds it (generator worker,
+  crop pool filling 4 renders a batch, as in a fit's first minutes), and on one batch held in memory
+  (``train_on_batch``): their ratio says how much the stream's rendering, on the same cores, slows training; with
+  the TensorFlow host allocator in use (comp sets the best-fit one);
 - prediction: strips/s through the lean CRNN at the config's ``predict_batch_size`` (all cores). Its weights are a
   random initialisation: speed does not depend on the weights;
 - decoding: milliseconds per image, greedy and the grammar beam. The random network's outputs are the beam's worst
@@ -14,6 +18,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -21,19 +26,23 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from comp._lazy import lazy_import
 from comp.io import machine
 from comp.sequence import numbered_pngs
 from competitions.captcha_final.demo import draw_image
 from competitions.captcha_final.formulas import random_formulas
 from competitions.captcha_final.reader import LAYOUT
 from competitions.captcha_final.reading import decode_formulas, spelled_logits
-from competitions.captcha_final.renderer import STREAM_VARIATION, render_captcha
+from competitions.captcha_final.renderer import STREAM_VARIATION, render_captcha, stream_variation
 from competitions.captcha_final.spec import LEAN_CRNN, build_network
 from competitions.captcha_final.streams import BENCH_STREAM, stream_random
 from competitions.captcha_final.strips import strip_of_image, strips_of_files
 
-PEAKED_NOISE = 1.0  # standard deviation of the noise on the logits that spell the true formulas
+keras = lazy_import("keras")
+network = lazy_import("comp.sequence.network")  # imports Keras
+formula_batches = lazy_import("competitions.captcha_final.batches")  # imports Keras
 
+PEAKED_NOISE = 1.0  # standard deviation of the noise on the logits that spell the true formulas
 
 
 def per_second(count: int, seconds: float) -> float:
@@ -85,6 +94,37 @@ def preprocessing_rates(paths: list[str]) -> tuple[float, float, np.ndarray, int
     return per_second(len(paths), files_seconds), per_second(len(paths), crop_seconds), strips, len(problems)
 
 
+def training_rates(params: dict, config: dict, steps: int) -> dict:
+    """Training images/s over ``steps`` steps (after one traced step) of a fresh lean CRNN: fed by the training
+    stream (``config``'s generator workers, recombination share and variation) and on the stream's first batch
+    held in memory."""
+    batch_size = int(params["batch_size"])
+    step_ends: list[float] = []
+    timer = keras.callbacks.LambdaCallback(on_train_batch_end=lambda *_, **__: step_ends.append(time.perf_counter()))
+    with tempfile.TemporaryDirectory(prefix="captcha-final-bench-pool-") as pool_store:
+        stream = formula_batches.FormulaBatches(
+            seed=BENCH_STREAM, batch_size=batch_size,
+            recombined_fraction=float(config.get("recombined_fraction", 0.5)),
+            pool_size=int(config.get("recombination_pool", 256)), workers=int(config.get("generator_workers", 1)),
+            variation=stream_variation(str(config.get("variation", "full"))), pool_store=Path(pool_store))
+        model = network.compile_crnn(build_network(params), learning_rate=float(params["learning_rate"]))
+        model.fit(stream, epochs=1, steps_per_epoch=steps + 1, callbacks=[timer], verbose=0)
+        stream_seconds = step_ends[-1] - step_ends[0]
+        images, labels = stream[0]
+    model.train_on_batch(images, labels)
+    started = time.perf_counter()
+    for _ in range(steps):
+        model.train_on_batch(images, labels)
+    memory_seconds = time.perf_counter() - started
+    stream_rate = per_second(steps * batch_size, stream_seconds)
+    memory_rate = per_second(steps * batch_size, memory_seconds)
+    return {"train_batch_size": batch_size, "train_steps": steps,
+            "train_images_per_s_stream": stream_rate, "train_images_per_s_in_memory": memory_rate,
+            "train_stream_ratio": round(stream_rate / memory_rate, 3),
+            "host_allocator": "best-fit (TF_CPU_ALLOCATOR_USE_BFC)"
+            if os.environ.get("TF_CPU_ALLOCATOR_USE_BFC", "").lower() in ("true", "1") else "malloc"}
+
+
 def decoding_ms(logits: np.ndarray, decoder: str, beam_width: int) -> float:
     """Milliseconds per image decoding (n, steps, classes) ``logits`` with ``decoder``."""
     started = time.perf_counter()
@@ -93,12 +133,12 @@ def decoding_ms(logits: np.ndarray, decoder: str, beam_width: int) -> float:
 
 
 def run_benchmark(data_dir: Path | None, config: dict, *, images: int = 64, predict_images: int = 256,
-                  decode_images: int = 64) -> dict:
+                  decode_images: int = 64, train_steps: int = 20) -> dict:
     """Every captcha-final speed figure (module docstring) on ``images`` pictures: ``data_dir``'s N.png files when
     given, else freshly rendered ones of the competition's sizes."""
-    if images < 1 or predict_images < 1 or decode_images < 1:
+    if images < 1 or predict_images < 1 or decode_images < 1 or train_steps < 1:
         raise ValueError(f"the bench needs at least one image per stage, got images={images}, "
-                         f"predict_images={predict_images}, decode_images={decode_images}")
+                         f"predict_images={predict_images}, decode_images={decode_images}, train_steps={train_steps}")
     params = {**LEAN_CRNN, **config.get("crnn", {})}
     batch = int(config.get("predict_batch_size", 64))
     beam_width = int(config.get("beam_width", 8))
@@ -139,4 +179,5 @@ def run_benchmark(data_dir: Path | None, config: dict, *, images: int = 64, pred
         "grammar_decode_ms_per_image_random_network": decoding_ms(random_outputs, "grammar", beam_width),
         "grammar_decode_ms_per_image_spelled_logits": decoding_ms(spelled, "grammar", beam_width),
         "spelled_logits_noise": PEAKED_NOISE,
+        **training_rates(params, config, train_steps),
     }
