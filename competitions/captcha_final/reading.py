@@ -12,7 +12,8 @@ from competitions.captcha_final.grammar_prefix import is_formula_prefix
 CHARACTERS = CharacterTable(ALPHABET, LONGEST_FORMULAS)
 # The 900 strip columns pooled to 150 steps, over three per character of the longest label (46). At 112 steps half
 # the characters a 120-minute network dropped were one of a repeated pair (CTC needs a blank step between them); 150
-# costs 17% more time a step of 32 (1.59 s against 1.36 in a train_on_batch timing, 2026-11-27); 225 cost 87%.
+# cost 17% more time a step of 32 in one train_on_batch timing (1.59 s against 1.36, 2026-11-27), nothing in the
+# next (1.68 against 1.89: 2-core timings move by 15%); 225 steps cost 87% (2.28 s against 1.22).
 TIME_STEPS = 150
 DECODERS = ("greedy", "grammar")
 DEFAULT_DECODER = "grammar"  # what a run answers with unless its config says otherwise (README, "Decoding")
