@@ -7,7 +7,7 @@ import sys
 import pytest
 
 # Only TensorFlow's best-fit allocator keeps statistics for the CPU; with malloc get_memory_info raises ValueError.
-PROBE = ("import comp, tensorflow as tf; x = tf.random.uniform((16, 1024, 1024)); float(tf.reduce_sum(x * 2.0))\n"
+PROBE = ("import comp, tensorflow as tf; x = tf.ones((16, 1024, 1024)); float(tf.reduce_sum(x * 2.0))\n"
          "try:\n    tf.config.experimental.get_memory_info('CPU:0')\n    print('best-fit')\n"
          "except ValueError:\n    print('malloc')")
 
