@@ -5,12 +5,12 @@ subpackages that follow the flow: ``comp.io`` (files, config, Kaggle), ``comp.en
 ``comp.fusion``, ``comp.vision`` (backbones, features, heads, export), ``comp.report``, ``comp.cli``.
 """
 
-import os
+from comp._host_memory import configure_host_memory
 
-# TensorFlow's best-fit allocator for host memory instead of malloc, which hands every large activation back to the
-# kernel and faults it in again next step: `comp bench captcha-final` trained 19.28 images/s instead of 13.35 on one
-# batch in memory and predicted 98.2 strips/s instead of 68.5 (2 cores, 2026-11-27). Set before TensorFlow loads.
-os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true")
+# Before TensorFlow loads: its best-fit host allocator and glibc's reuse of freed blocks (comp/_host_memory.py: the
+# allocator trained the captcha-final CRNN a third faster on 2 cores; the malloc settings took its page faults a
+# step from 37,387 to 1,117).
+configure_host_memory()
 
 from comp.contract import (  # noqa: E402
     Competition,

@@ -208,9 +208,21 @@ def parse_weights(values: list[str] | None) -> dict[str, str] | None:
 
 
 def machine() -> dict:
-    """Cores, platform, TensorFlow and Keras versions and GPUs: what every benchmark figure depends on."""
+    """Cores, platform, TensorFlow and Keras versions, GPUs and the host allocator: what every benchmark figure
+    depends on."""
     return {"cpus": os.cpu_count(), "platform": platform.platform(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "gpus": len(tf.config.list_physical_devices("GPU"))}
+            "keras": keras.__version__, "gpus": len(tf.config.list_physical_devices("GPU")),
+            "host_allocator": host_allocator()}
+
+
+def host_allocator() -> str:
+    """``"best-fit"`` or ``"malloc"``: the allocator TensorFlow really uses for host memory, asked of TensorFlow
+    (only its best-fit allocator keeps statistics; under malloc ``get_memory_info`` raises ValueError)."""
+    try:
+        tf.config.experimental.get_memory_info("CPU:0")
+    except ValueError:
+        return "malloc"
+    return "best-fit"
 
 
 def provenance() -> dict:

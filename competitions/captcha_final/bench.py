@@ -7,8 +7,8 @@
   smaller ones;
 - training: images/s of the lean CRNN fed by the training stream as ``comp train`` feeds it (generator worker,
   crop pool filling 4 renders a batch, as in a fit's first minutes), and on one batch held in memory
-  (``train_on_batch``): their ratio says how much the stream's rendering, on the same cores, slows training; with
-  the TensorFlow host allocator in use (comp sets the best-fit one);
+  (``train_on_batch``): their ratio says how much the stream's rendering, on the same cores, slows training (the
+  host allocator in use, which comp sets to TensorFlow's best-fit one, is in the ``machine`` facts);
 - prediction: strips/s through the lean CRNN at the config's ``predict_batch_size`` (all cores). Its weights are a
   random initialisation: speed does not depend on the weights;
 - decoding: milliseconds per image, greedy and the grammar beam. The random network's outputs are the beam's worst
@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from pathlib import Path
@@ -120,9 +119,7 @@ def training_rates(params: dict, config: dict, steps: int) -> dict:
     memory_rate = per_second(steps * batch_size, memory_seconds)
     return {"train_batch_size": batch_size, "train_steps": steps,
             "train_images_per_s_stream": stream_rate, "train_images_per_s_in_memory": memory_rate,
-            "train_stream_ratio": round(stream_rate / memory_rate, 3),
-            "host_allocator": "best-fit (TF_CPU_ALLOCATOR_USE_BFC)"
-            if os.environ.get("TF_CPU_ALLOCATOR_USE_BFC", "").lower() in ("true", "1") else "malloc"}
+            "train_stream_ratio": round(stream_rate / memory_rate, 3)}
 
 
 def decoding_ms(logits: np.ndarray, decoder: str, beam_width: int) -> float:
