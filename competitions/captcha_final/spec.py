@@ -33,10 +33,11 @@ ARCHITECTURE = ("downsample", "conv_widths", "convs_per_block", "dense_units", "
                 "l2", "regularise_norm", "dense_initializer")
 LEAN_CRNN = {"downsample": 2, "conv_widths": "16-32-64", "convs_per_block": "2-2-2", "dense_units": 128,
              "gru_units": 128, "gru_layers": 2, "dropout": 0.25, "l2": 0.0, "regularise_norm": False,
-             "dense_initializer": "glorot_uniform", "learning_rate": 1e-3, "schedule": "cosine", "batch_size": 32,
+             "dense_initializer": "glorot_uniform", "learning_rate": 3e-3, "schedule": "cosine", "batch_size": 32,
              "clipnorm": 5.0}
 SEED_346 = {**LEAN_CRNN, "downsample": 1, "conv_widths": "64-128-256", "convs_per_block": "3-4-6", "dense_units": 256,
-            "l2": 1e-5, "regularise_norm": True, "dense_initializer": "he_uniform", "schedule": "seed"}
+            "l2": 1e-5, "regularise_norm": True, "dense_initializer": "he_uniform", "learning_rate": 1e-3,
+            "schedule": "seed"}
 SEED_REFERENCE = ("seed '346' CRNN: full 80x900 strip, 3, 4 and 6 convolutions per stage (64/128/256, he_uniform, "
                   "batch norm), L2 1e-5 on kernels, batch norm and dense, two BiGRU-128, Adam 1e-3 -> 1e-4 -> 1e-5")
 
