@@ -15,7 +15,7 @@ from tests.conftest import REPO_ROOT, run_comp
 INSTALLED = sorted(entry.name for entry in metadata.entry_points(group=ENTRY_POINT_GROUP))
 
 
-@pytest.mark.slow
+@pytest.mark.slow(minutes=10)  # the first-round captcha demo's 1,200 training steps are most of it
 def test_make_demo_trains_every_competition_and_its_run_predicts_reports_and_submits(tmp_path):
     environment = {**os.environ, "COMP_CACHE_DIR": str(tmp_path / "cache")}
     demo = subprocess.run(["make", "demo"], cwd=REPO_ROOT, env=environment, capture_output=True, text=True,
@@ -24,7 +24,7 @@ def test_make_demo_trains_every_competition_and_its_run_predicts_reports_and_sub
     for name in INSTALLED:  # one summary row per installed competition: metric, OOF, model, submission
         assert re.search(rf"^{name}\s+\w+\s+[\d.]+\s+\S+\s+\S+$", demo.stdout, re.MULTILINE), (name, demo.stdout)
     captcha = re.search(r"^captcha\s+sequence_accuracy\s+([\d.]+)\s", demo.stdout, re.MULTILINE)
-    assert captcha and float(captcha.group(1)) > 0.5, demo.stdout  # its demo budget learns (0.875 measured)
+    assert captcha and float(captcha.group(1)) >= 0.8, demo.stdout  # its demo budget learns (0.875 measured)
     row = re.search(r"^dogs\s+log_loss\s+([\d.]+)\s+(\S+)\s+(\S+\.csv)$", demo.stdout, re.MULTILINE)
     assert row, demo.stdout
     oof, submission_copy = float(row.group(1)), REPO_ROOT / row.group(3)

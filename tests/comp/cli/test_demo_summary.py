@@ -15,7 +15,8 @@ def test_the_budget_names_every_override_with_nested_tables_as_dotted_keys():
                         "crnn": {"batch_size": 16}}) == (
         "folds=2 backbones=squeezenet1_1,xception weights.squeezenet1_1=none crnn.batch_size=16")
     assert demo_budget({}) == "the competition's config as it is"
-    assert demo_budget(CaptchaCompetition.demo_flags) == "folds=2 trials=0 epochs=12 steps_per_epoch=100"
+    assert demo_budget(CaptchaCompetition.demo_flags) == (
+        "folds=2 trials=0 epochs=6 steps_per_epoch=100 crnn.learning_rate=0.003")
 
 
 @pytest.mark.slow  # the toy's demo data and its training: about 40 s on two loaded CPU cores
