@@ -16,6 +16,25 @@ SHARED = REPO_ROOT.parent / "shared"
 TOY_PLUGIN_SOURCE = REPO_ROOT / "tests" / "fixtures" / "toy_plugin"
 
 
+SHARED_RUN_FIXTURES = ("dogs_demo_run", "captcha_demo_run", "pathology_demo_run")  # session-scoped trained runs
+
+
+def pytest_collection_modifyitems(config, items):
+    """Longest first, then the rest in file order: slow tests by their ``slow(minutes=...)`` estimate, so that under
+    pytest-xdist (CI) the longest do not start last and end the run on one worker alone. Tests that share one of
+    the session's trained runs form one xdist group, so that a single worker trains it once."""
+    for item in items:
+        shared = [name for name in SHARED_RUN_FIXTURES if name in item.fixturenames]
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(shared[0]))
+
+    def minutes(item) -> float:
+        slow = item.get_closest_marker("slow")
+        return -1.0 if slow is None else float(slow.kwargs.get("minutes", 0.0))
+
+    items.sort(key=minutes, reverse=True)  # stable: equal estimates keep file order
+
+
 def shared_path(*parts: str) -> Path:
     """A path in ../shared, skipping the test (with the reason) on a clone that does not have it."""
     path = SHARED.joinpath(*parts)

@@ -195,7 +195,7 @@ def offline_environment(root: Path) -> dict:
             "KERAS_HOME": str(root / "keras-home"), "HOME": str(root)}
 
 
-@pytest.mark.slow
+@pytest.mark.slow(minutes=2)  # builds a wheel and installs it in a fresh environment
 def test_the_bundle_predicts_offline_from_its_wheel_alone_as_the_run_does(dogs_demo_run, tmp_path):
     run = Path(shutil.copytree(dogs_demo_run, tmp_path / "run"))  # the bundle records its speed in the run
     test_images = dogs_demo_run.parent / "data" / "test"
