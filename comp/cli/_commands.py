@@ -8,6 +8,7 @@ import logging
 import shlex
 import time
 from pathlib import Path
+from statistics import fmean
 
 from comp.engine import train
 from comp.errors import CompError
@@ -161,6 +162,27 @@ def demo_budget(flags: dict) -> str:
     return " ".join(words(flags)) or "the competition's config as it is"
 
 
+def learning_summary(scores: dict) -> str:
+    """Each network's training and validation loss at its first and last epoch, averaged over folds, from a run's
+    scores (e.g. ``crnn loss 176.7 -> 117.5, validation 220.1 -> 150.3 (2 epochs)``): whether a demo budget
+    learns where its score cannot show it (a sequence accuracy of 0); empty when no model kept epoch losses."""
+    words = []
+    for name, model in scores.get("models", {}).items():
+        histories = [history for history in model.get("histories") or [] if len(history.get("loss", [])) >= 2]
+        if not histories:
+            continue
+        curves = [f"loss {fmean([history['loss'][0] for history in histories]):.4g} -> "
+                  f"{fmean([history['loss'][-1] for history in histories]):.4g}"]
+        validated = [history["val_loss"] for history in histories if len(history.get("val_loss", [])) >= 2]
+        if validated:
+            curves.append(f"validation {fmean([curve[0] for curve in validated]):.4g} -> "
+                          f"{fmean([curve[-1] for curve in validated]):.4g}")
+        epochs = sorted({len(history["loss"]) for history in histories})
+        span = f"{epochs[0]}" if len(epochs) == 1 else f"{epochs[0]}-{epochs[-1]}"
+        words.append(f"{name} {', '.join(curves)} ({span} epochs)")
+    return "; ".join(words)
+
+
 def run_demo(args: argparse.Namespace) -> int:
     names = [args.competition] if args.competition else list_competitions()
     rows, budgets = [], []
@@ -185,14 +207,17 @@ def run_demo(args: argparse.Namespace) -> int:
         scores = train_run(competition, run, config)
         rows.append((name, scores["metric"], scores["final"]["score"], scores["final"]["name"],
                      scores["submission"]["copy"]))
-        budgets.append((name, demo_budget(competition.demo_flags), (time.perf_counter() - started) / 60))
+        budgets.append((name, demo_budget(competition.demo_flags), (time.perf_counter() - started) / 60,
+                        learning_summary(scores)))
     if rows:
         print(f"\n{'competition':<12} {'metric':<18} {'OOF':>9}  {'final model':<32} submission")
         for name, metric, score, final, path in rows:
             print(f"{name:<12} {metric:<18} {score:>9.5f}  {final:<32} {path}")
         print("\ndemo budget (config overrides of demo --train) and wall time of data + training:")
-        for name, budget, minutes in budgets:
+        for name, budget, minutes, learning in budgets:
             print(f"  {name:<12} {budget}: {minutes:.1f} min")
+            if learning:
+                print(f"  {'':<12} {learning}")
     return 0
 
 

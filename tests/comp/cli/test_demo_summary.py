@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from comp.cli._commands import demo_budget
+from comp.cli._commands import demo_budget, learning_summary
 from competitions.captcha import CaptchaCompetition
 from tests.conftest import run_comp
 
@@ -17,6 +17,18 @@ def test_the_budget_names_every_override_with_nested_tables_as_dotted_keys():
     assert demo_budget({}) == "the competition's config as it is"
     assert demo_budget(CaptchaCompetition.demo_flags) == (
         "folds=2 trials=0 epochs=6 steps_per_epoch=100 crnn.learning_rate=0.003")
+
+
+def test_the_learning_line_averages_each_networks_first_and_last_epoch_losses_over_its_folds():
+    scores = {"models": {
+        "crnn": {"histories": [{"loss": [180.0, 150.0, 120.0], "val_loss": [220.0, 160.0, 150.0]},
+                               {"loss": [170.0, 130.0], "val_loss": [210.0, 140.0]}]},
+        "logistic": {"histories": [{}, {}]},  # heads keep no epochs: no words
+        "unet": {"histories": [{"loss": [0.69, 0.41]}, {"loss": [0.71, 0.45]}]},  # no validation curve
+    }}
+    assert learning_summary(scores) == ("crnn loss 175 -> 125, validation 215 -> 145 (2-3 epochs); "
+                                        "unet loss 0.7 -> 0.43 (2 epochs)")
+    assert learning_summary({"models": {"logistic": {"histories": []}}}) == ""
 
 
 @pytest.mark.slow  # the toy's demo data and its training: about 40 s on two loaded CPU cores
