@@ -1,10 +1,12 @@
-"""Resolve a run's configuration: shared defaults < the competition's config.toml < --config FILE < flags."""
+"""Resolve a run's configuration: shared defaults < the competition's config.toml (< its ``[with_gpu]`` table on a
+GPU) < --config FILE < flags."""
 
 from __future__ import annotations
 
 import difflib
 import hashlib
 import json
+import logging
 import os
 import platform
 import subprocess
@@ -20,6 +22,7 @@ from comp.errors import CompError, excerpt
 
 keras = lazy_import("keras")
 tf = lazy_import("tensorflow")
+logger = logging.getLogger("comp")
 
 SHARED_DEFAULTS: dict[str, Any] = {
     "data": None,
@@ -44,6 +47,7 @@ OPTIONAL_KEYS: dict[str, type | tuple[type, ...]] = {
 }
 AT_LEAST = {"folds": 2, "trials": 0, "seed": 0, "epochs": 1, "time_budget": 0, "chunk_size": 1, "extract_batch_size": 1,
             "heartbeat_seconds": 1, "grace_seconds": 1}
+GPU_TABLE = "with_gpu"  # a competition's config.toml table whose values replace its defaults where a GPU is visible
 RESUME_OVERRIDES = ("trials", "time_budget", "storage", "allow_bad_test")  # what --resume may change
 TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list", dict: "a table",
               float: "a number", (int, float): "a number"}
@@ -68,9 +72,16 @@ class ConfigLayer:
 
 
 def config_layers(defaults: dict, *, config_file: Path | None = None, flags: dict | None = None,
-                  defaults_source: str = "the competition's config.toml") -> list[ConfigLayer]:
-    """The layers of a run's config, lowest first: shared defaults, the competition's, ``--config FILE``, flags."""
+                  defaults_source: str = "the competition's config.toml", gpu: bool | None = None) -> list[ConfigLayer]:
+    """The layers of a run's config, lowest first: shared defaults, the competition's, its ``[with_gpu]`` table
+    where TensorFlow sees a GPU (``gpu`` None: ask it), ``--config FILE``, flags."""
+    defaults = dict(defaults)
+    with_gpu = defaults.pop(GPU_TABLE, None)
     layers = [ConfigLayer("comp's shared defaults", SHARED_DEFAULTS), ConfigLayer(defaults_source, defaults)]
+    if with_gpu and (gpus_visible() > 0 if gpu is None else gpu):
+        layers.append(ConfigLayer(f"[{GPU_TABLE}] of {defaults_source}", with_gpu))
+        logger.info("a GPU is visible: [%s] of %s applies (%s)", GPU_TABLE, defaults_source,
+                    ", ".join(f"{key} = {value}" for key, value in with_gpu.items()))
     if config_file is not None:
         layers.append(ConfigLayer(f"--config {config_file}", read_config_file(config_file)))
     layers.append(ConfigLayer("the flags", {key: value for key, value in (flags or {}).items() if value is not None}))
@@ -207,11 +218,16 @@ def parse_weights(values: list[str] | None) -> dict[str, str] | None:
     return weights
 
 
+def gpus_visible() -> int:
+    """How many GPUs TensorFlow sees (imports TensorFlow)."""
+    return len(tf.config.list_physical_devices("GPU"))
+
+
 def machine() -> dict:
     """Cores, platform, TensorFlow and Keras versions, GPUs and the host allocator: what every benchmark figure
     depends on."""
     return {"cpus": os.cpu_count(), "platform": platform.platform(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "gpus": len(tf.config.list_physical_devices("GPU")),
+            "keras": keras.__version__, "gpus": gpus_visible(),
             "host_allocator": host_allocator()}
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from comp import CompError
 from comp.cli import main
-from comp.io import parse_weights, resolve_config
+from comp.io import config_layers, parse_weights, resolve_config, validate_config
 from tests.conftest import run_comp
 
 
@@ -27,6 +27,20 @@ def test_a_config_file_table_overrides_only_the_keys_it_sets(tmp_path):
                               config_file=config_file, flags={"models": ["unet"]})
     assert resolved["unet"] == {"epochs": 20, "steps_per_epoch": 45}
     assert resolved["models"] == ["unet"]  # lists are values, replaced whole
+
+
+def test_the_with_gpu_table_replaces_the_competitions_defaults_only_where_a_gpu_is_visible_and_under_the_user(
+        tmp_path):
+    defaults = {"folds": 3, "models": ["crnn"], "crnn": {"batch_size": 32}, "with_gpu": {"models": ["seed_346"]}}
+    on_cpu = validate_config(config_layers(defaults, gpu=False))
+    assert on_cpu["models"] == ["crnn"] and "with_gpu" not in on_cpu
+    assert validate_config(config_layers(defaults, gpu=True))["models"] == ["seed_346"]
+    config_file = tmp_path / "mine.toml"
+    config_file.write_text('models = ["crnn"]\n')
+    assert validate_config(config_layers(defaults, config_file=config_file, gpu=True))["models"] == ["crnn"]  # the user's
+    assert validate_config(config_layers(defaults, gpu=True, flags={"folds": 2}))["folds"] == 2
+    with pytest.raises(CompError, match=r"`modles` in \[with_gpu\] of the competition's config.toml"):
+        validate_config(config_layers({**defaults, "with_gpu": {"modles": ["seed_346"]}}, gpu=True))
 
 
 def test_bad_config_file_and_bad_weights_flag_are_one_line_errors(tmp_path):
