@@ -162,11 +162,11 @@ def demo_budget(flags: dict) -> str:
     return " ".join(words(flags)) or "the competition's config as it is"
 
 
-def learning_summary(scores: dict) -> str:
+def learning_summary(scores: dict) -> list[str]:
     """Each network's training and validation loss at its first and last epoch, averaged over folds, from a run's
-    scores (e.g. ``crnn loss 176.7 -> 117.5, validation 220.1 -> 150.3 (2 epochs)``): whether a demo budget
-    learns where its score cannot show it (a sequence accuracy of 0); empty when no model kept epoch losses."""
-    words = []
+    scores, a line per network (e.g. ``crnn loss 176.7 -> 117.5, validation 220.1 -> 150.3 (2 epochs)``): whether a
+    demo budget learns where its score cannot show it (a sequence accuracy of 0); none for models without epochs."""
+    lines = []
     for name, model in scores.get("models", {}).items():
         histories = [history for history in model.get("histories") or [] if len(history.get("loss", [])) >= 2]
         if not histories:
@@ -179,8 +179,8 @@ def learning_summary(scores: dict) -> str:
                           f"{fmean([curve[-1] for curve in validated]):.4g}")
         epochs = sorted({len(history["loss"]) for history in histories})
         span = f"{epochs[0]}" if len(epochs) == 1 else f"{epochs[0]}-{epochs[-1]}"
-        words.append(f"{name} {', '.join(curves)} ({span} epochs)")
-    return "; ".join(words)
+        lines.append(f"{name} {', '.join(curves)} ({span} epochs)")
+    return lines
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -216,8 +216,8 @@ def run_demo(args: argparse.Namespace) -> int:
         print("\ndemo budget (config overrides of demo --train) and wall time of data + training:")
         for name, budget, minutes, learning in budgets:
             print(f"  {name:<12} {budget}: {minutes:.1f} min")
-            if learning:
-                print(f"  {'':<12} {learning}")
+            for line in learning:
+                print(f"  {'':<12} {line}")
     return 0
 
 

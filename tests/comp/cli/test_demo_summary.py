@@ -26,9 +26,9 @@ def test_the_learning_line_averages_each_networks_first_and_last_epoch_losses_ov
         "logistic": {"histories": [{}, {}]},  # heads keep no epochs: no words
         "unet": {"histories": [{"loss": [0.69, 0.41]}, {"loss": [0.71, 0.45]}]},  # no validation curve
     }}
-    assert learning_summary(scores) == ("crnn loss 175 -> 125, validation 215 -> 145 (2-3 epochs); "
-                                        "unet loss 0.7 -> 0.43 (2 epochs)")
-    assert learning_summary({"models": {"logistic": {"histories": []}}}) == ""
+    assert learning_summary(scores) == ["crnn loss 175 -> 125, validation 215 -> 145 (2-3 epochs)",
+                                        "unet loss 0.7 -> 0.43 (2 epochs)"]
+    assert learning_summary({"models": {"logistic": {"histories": []}}}) == []
 
 
 @pytest.mark.slow  # the toy's demo data and its training: about 40 s on two loaded CPU cores
