@@ -12,6 +12,7 @@ from pathlib import Path
 import keras
 from keras import layers, ops
 
+from comp.compiling import compile_model
 from comp.errors import CompError
 
 
@@ -93,8 +94,7 @@ def ctc_loss(labels, logits):
 
 def compile_crnn(model: keras.Model, *, learning_rate: float, clipnorm: float | None = 5.0) -> keras.Model:
     """Adam on the CTC loss (the rate is then set per batch by ``comp.vision.scheduled_rate``)."""
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=clipnorm), loss=ctc_loss)
-    return model
+    return compile_model(model, optimizer=keras.optimizers.Adam(learning_rate, clipnorm=clipnorm), loss=ctc_loss)
 
 
 def load_network(path: Path, competition: str) -> keras.Model:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from comp._lazy import lazy_import
+from comp.compiling import compile_model
 from comp.io import machine
 from competitions.pathology.augment import TileSampler
 from competitions.pathology.demo import write_demo
@@ -43,7 +44,7 @@ def measure(model, slides, geometry, *, tile: int, batch_size: int, views: tuple
     """Train tiles/s over a few steps, predict tiles/s, and seconds to predict one slide with its views."""
 
 
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=segmentation_loss())
+    compile_model(model, optimizer=keras.optimizers.Adam(1e-3), loss=segmentation_loss())
     sampler = TileSampler(slides.images(geometry), slides.masks(geometry), tile=tile, seed=0)
     images, masks = sampler.batch(0, batch_size)
     model.train_on_batch(images, masks)  # trace outside the timing

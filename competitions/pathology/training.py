@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, replace
 
 from comp._lazy import lazy_import
+from comp.compiling import compile_model
 from comp.vision import epoch_logger, history_floats
 from competitions.pathology.augment import TileSampler
 from competitions.pathology.models import segmentation_loss
@@ -54,7 +55,7 @@ def training_phases(params: dict, has_encoder: bool) -> list[Phase]:
 def compile_network(model, params: dict, learning_rate: float, steps: int) -> None:
     """Compile ``model`` with Adam on a cosine schedule over ``steps`` and the loss ``params`` names."""
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, max(1, steps), alpha=0.05)
-    model.compile(optimizer=keras.optimizers.Adam(schedule),
+    compile_model(model, optimizer=keras.optimizers.Adam(schedule),
                   loss=segmentation_loss(str(params.get("loss", "crossentropy")), float(params.get("dice_weight", 1.0))))
 
 

@@ -100,8 +100,7 @@ class Checkpoint:
         model.set_weights(read_arrays(self.directory / files["weights"]))
         if files.get("best"):
             self.best_weights = read_arrays(self.directory / files["best"])
-        if optimizer:
-            model.optimizer.build(model.trainable_variables)
+        if optimizer:  # built by compile_model, so its variables are in the saved order
             for variable, value in zip(model.optimizer.variables, read_arrays(self.directory / files["optimizer"])):
                 variable.assign(value)
 

@@ -7,6 +7,7 @@ dropout -> the task's output layer; and its two training phases."""
 from __future__ import annotations
 
 from comp._lazy import lazy_import
+from comp.compiling import compile_model
 from comp.vision.backbones import BackboneSpec, ResolvedWeights
 from comp.vision.finetune._blocks import set_backbone_trainable
 
@@ -83,5 +84,5 @@ def prepare_phase(model, *, phase: int, unfreeze: str | int, learning_rate: floa
         backbone.trainable = False
     else:
         set_backbone_trainable(backbone, unfreeze)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=training_loss(task, label_smoothing),
+    compile_model(model, optimizer=keras.optimizers.Adam(learning_rate), loss=training_loss(task, label_smoothing),
                   jit_compile=jit_compile)

@@ -20,6 +20,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from comp._lazy import lazy_import
+from comp.compiling import compile_model
 from comp.errors import CompError
 from comp.io import write_json
 from comp.tasks import KINDS
@@ -233,8 +234,7 @@ class DenseHead(InferenceLayers):
         probability = keras.layers.Dense(self.n_outputs, activation=activation, kernel_regularizer=regulariser,
                                          name="probability")(hidden)
         model = keras.Model(features, probability, name="dense_head")
-        model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss=loss)
-        return model
+        return compile_model(model, optimizer=keras.optimizers.Adam(self.learning_rate), loss=loss)
 
     def fit(self, features: np.ndarray, targets: np.ndarray, groups: np.ndarray | None = None) -> "DenseHead":
         check_task(self.task, self.n_outputs)
