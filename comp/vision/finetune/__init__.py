@@ -15,7 +15,14 @@ from comp.vision.finetune._inputs import (
     training_batches,
     view_batches,
 )
-from comp.vision.finetune._network import OUTPUTS, backbone_of, build_network, prepare_phase, training_loss
+from comp.vision.finetune._network import (
+    OUTPUTS,
+    backbone_of,
+    build_network,
+    network_targets,
+    prepare_phase,
+    training_loss,
+)
 from comp.vision.finetune._options import FINETUNE_START, FinetuneOptions, finetune_backbones, finetune_options
 from comp.vision.finetune._pseudo import PseudoLabels, confidence, confidence_threshold, hard_targets
 from comp.vision.finetune._report import finetune_section
@@ -49,6 +56,7 @@ __all__ = [
            "hard_targets",
            "inner_split",
            "labelled_batches",
+           "network_targets",
            "prepare_phase",
            "set_backbone_trainable",
            "task_loss",

@@ -16,7 +16,7 @@ from comp.vision._callbacks import scheduled_rate
 from comp.vision.finetune._augment import Augmenter
 from comp.vision.finetune._checkpoint import Checkpoint, FitState
 from comp.vision.finetune._inputs import decoded_training_images, labelled_batches, training_batches
-from comp.vision.finetune._network import prepare_phase
+from comp.vision.finetune._network import network_targets, prepare_phase
 
 keras = lazy_import("keras")
 logger = logging.getLogger("comp.finetune")
@@ -26,7 +26,8 @@ logger = logging.getLogger("comp.finetune")
 class FitPlan:
     """The epochs, rates and schedule of both phases; ``patience`` epochs without a better inner-split loss end a
     phase (0: never); ``seconds_allowed`` (None: no limit) ends the fit before an epoch that would overrun it;
-    ``label_smoothing`` softens classification targets in both phases (the inner split's loss is smoothed too)."""
+    ``label_smoothing`` softens classification targets in both phases (the inner split's loss is smoothed too);
+    ``mixup`` > 0 blends training images and targets in pairs (the Beta distribution's alpha; 0: none)."""
     head_epochs: int
     epochs: int
     head_learning_rate: float
@@ -38,6 +39,7 @@ class FitPlan:
     batch_size: int
     seconds_allowed: float | None = None
     label_smoothing: float = 0.0
+    mixup: float = 0.0
 
 
 def epoch_book(state: FitState, checkpoint: Checkpoint, schedule):
@@ -69,13 +71,15 @@ def fine_tune(model, *, plan: FitPlan, task: str, training: tuple[list[str], np.
     if len(rows) < len(paths):
         logger.warning("%d of %d training images could not be decoded and are left out of this fit",
                        len(paths) - len(rows), len(paths))
-    targets = targets[rows]
+    n_outputs = int(model.output_shape[-1])
+    targets = network_targets(task, targets[rows], n_outputs)
     state = checkpoint.load()
     resuming = state is not None
     state = state or FitState()
     if resuming:
         logger.info("resuming fine-tuning at epoch %d (phase %d)", state.epoch + 1, state.phase)
-    valid = labelled_batches(*validation, augmenter.size, batch_size=plan.batch_size) if len(validation[0]) else None
+    valid = (labelled_batches(validation[0], network_targets(task, validation[1], n_outputs), augmenter.size,
+                              batch_size=plan.batch_size) if len(validation[0]) else None)
     steps = math.ceil(len(images) / plan.batch_size)
     phases = ((1, plan.head_epochs, plan.head_learning_rate, "constant"),
               (2, plan.epochs, plan.learning_rate, plan.schedule))
@@ -95,7 +99,7 @@ def fine_tune(model, *, plan: FitPlan, task: str, training: tuple[list[str], np.
         patient = not plan.patience or state.waited < plan.patience  # patience 0: no early stopping
         while state.phase_epochs < epochs and patient and not out_of_time(state, plan):
             batches = training_batches(images, targets, seed=seed, epoch=state.epoch, batch_size=plan.batch_size,
-                                       augmenter=augmenter, workers=workers)
+                                       augmenter=augmenter, workers=workers, mixup=plan.mixup)
             model.fit(batches, initial_epoch=state.epoch, epochs=state.epoch + 1, validation_data=valid,
                       callbacks=[schedule, book, *callbacks], shuffle=False, verbose=0)
             if stopped():

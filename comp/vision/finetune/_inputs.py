@@ -42,12 +42,34 @@ def decoded_training_images(paths: list[str], size: tuple[int, int], *, workers:
     return np.concatenate(rows), np.concatenate(images)
 
 
+def mixing_weights(seed: int, epoch: int, count: int, alpha: float) -> np.ndarray:
+    """The share (count,) float32 in [0.5, 1] each training sample of ``epoch`` keeps of itself under mixup: the
+    larger of a Beta(alpha, alpha) draw and its complement, so the sample named by the target stays the main one;
+    fixed by (seed, epoch) apart from the order and augmentation draws, which mixup leaves as they were."""
+    draws = np.random.default_rng([seed, epoch, 1]).beta(alpha, alpha, size=count)
+    return np.maximum(draws, 1.0 - draws).astype(np.float32)
+
+
+def mixed(images, targets, weights):
+    """Mixup of one batch: each image and target (float (b,) or (b, K)) blended with the batch's mirror-order
+    partner (row i with row b-1-i) by its weight (b,)."""
+    image_weights = tf.reshape(weights, (-1, 1, 1, 1))
+    target_weights = tf.reshape(weights, [-1] + [1] * (targets.shape.rank - 1))
+    blended_images = image_weights * images + (1.0 - image_weights) * tf.reverse(images, axis=[0])
+    return blended_images, target_weights * targets + (1.0 - target_weights) * tf.reverse(targets, axis=[0])
+
+
 def training_batches(images: np.ndarray, targets: np.ndarray, *, seed: int, epoch: int, batch_size: int,
-                     augmenter: Augmenter, workers: int | None = None):
+                     augmenter: Augmenter, workers: int | None = None, mixup: float = 0.0):
     """One epoch of augmented training batches from decoded ``images`` (uint8 (n, height, width, 3), as
     ``decoded_training_images`` gives them): (images float32 (b, height, width, 3) in 0..255, targets (b,) or
-    (b, K)), in an order and with augmentations drawn from (seed, epoch). ``workers`` None lets tf.data choose how
-    many images are augmented at once."""
+    (b, K)), in an order and with augmentations drawn from (seed, epoch). ``mixup`` > 0 blends each batch's images
+    and (float) targets in pairs with weights from Beta(mixup, mixup) (``mixing_weights``). ``workers`` None lets
+    tf.data choose how many images are augmented at once."""
+    if mixup < 0:
+        raise ValueError(f"mixup is the alpha of a Beta distribution and cannot be negative, not {mixup}")
+    if mixup and not np.issubdtype(targets.dtype, np.floating):
+        raise ValueError(f"mixup blends targets, so they must be floats (one-hot classes), not {targets.dtype}")
     order, seeds = sample_seeds(seed, epoch, len(images))
     height, width = augmenter.size
 
@@ -58,9 +80,12 @@ def training_batches(images: np.ndarray, targets: np.ndarray, *, seed: int, epoc
         return image, target
 
     dataset = tf.data.Dataset.from_tensor_slices((order.astype(np.int64), seeds, targets[order]))
-    dataset = dataset.map(augment, num_parallel_calls=workers or tf.data.AUTOTUNE, deterministic=True)
-    return without_autotuning(dataset.batch(batch_size).map(
-        lambda batch, target: (tf.cast(batch, tf.float32), target)).prefetch(tf.data.AUTOTUNE))
+    batches = dataset.map(augment, num_parallel_calls=workers or tf.data.AUTOTUNE, deterministic=True).batch(
+        batch_size).map(lambda batch, target: (tf.cast(batch, tf.float32), target))
+    if mixup:
+        weights = tf.data.Dataset.from_tensor_slices(mixing_weights(seed, epoch, len(images), mixup)).batch(batch_size)
+        batches = tf.data.Dataset.zip(batches, weights).map(lambda pair, weight: mixed(*pair, weight))
+    return without_autotuning(batches.prefetch(tf.data.AUTOTUNE))
 
 
 def view_batches(paths: list[str], size: tuple[int, int], view: str, *, batch_size: int,

@@ -6,6 +6,8 @@ dropout -> the task's output layer; and its two training phases."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from comp._lazy import lazy_import
 from comp.compiling import compile_model
 from comp.vision.backbones import BackboneSpec, ResolvedWeights
@@ -15,7 +17,7 @@ keras = lazy_import("keras")
 
 OUTPUTS = {  # task -> (activation of the output layer, loss)
     "binary": ("sigmoid", "binary_crossentropy"),
-    "multiclass": ("softmax", "sparse_categorical_crossentropy"),
+    "multiclass": ("softmax", "categorical_crossentropy"),
     "multilabel": ("sigmoid", "binary_crossentropy"),
     "regression": ("linear", "mean_squared_error"),
 }
@@ -48,30 +50,24 @@ def backbone_of(model):
 
 
 def training_loss(task: str, label_smoothing: float = 0.0):
-    """The loss the network minimises: the task's, its targets pulled towards uniform by ``label_smoothing`` (a
-    share in [0, 1), classification only), which keeps a network that memorises a few thousand images from
-    growing overconfident."""
+    """The loss the network minimises on ``network_targets``: the task's, its targets pulled towards uniform by
+    ``label_smoothing`` (a share in [0, 1), classification only), which keeps a network that memorises a few
+    thousand images from growing overconfident."""
     if not label_smoothing:
         return OUTPUTS[task][1]
     if task in ("binary", "multilabel"):
         return keras.losses.BinaryCrossentropy(label_smoothing=label_smoothing)
     if task == "multiclass":
-        return smoothed_sparse_crossentropy(label_smoothing)
+        return keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)
     raise ValueError(f"label smoothing is for classification tasks, not {task!r}; set label_smoothing = 0")
 
 
-def smoothed_sparse_crossentropy(label_smoothing: float):
-    """Cross-entropy of classes (N,) or (N, 1) against probabilities (N, K), each one-hot target mixed with the
-    uniform distribution: (1 - label_smoothing) on the class plus label_smoothing / K on every class (Keras's
-    sparse loss has no smoothing of its own)."""
-
-    def loss(classes, probabilities):
-        n_classes = keras.ops.shape(probabilities)[-1]
-        one_hot = keras.ops.one_hot(keras.ops.cast(keras.ops.reshape(classes, (-1,)), "int32"), n_classes)
-        smoothed = one_hot * (1.0 - label_smoothing) + label_smoothing / n_classes
-        return keras.losses.categorical_crossentropy(smoothed, probabilities)
-
-    return loss
+def network_targets(task: str, targets: np.ndarray, n_outputs: int) -> np.ndarray:
+    """What the network trains on, float32: classes (n,) one-hot as (n, n_outputs) for a multi-class task (so mixup
+    can blend them), the targets as they are otherwise."""
+    if task == "multiclass":
+        return np.eye(n_outputs, dtype=np.float32)[np.asarray(targets, dtype=np.int64)]
+    return np.asarray(targets, dtype=np.float32)
 
 
 def prepare_phase(model, *, phase: int, unfreeze: str | int, learning_rate: float, task: str, jit_compile: bool,

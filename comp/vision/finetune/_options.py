@@ -10,10 +10,11 @@ from comp.schedules import SCHEDULES, fold_seconds
 from comp.vision.views import check_views
 
 # The first trial (and the only one without tuning): two head epochs at 1e-3, then ten epochs of the whole network at
-# 1e-4 with a cosine decay after a 10% warm-up, medium augmentation, early stopping after three epochs, hard targets.
+# 1e-4 with a cosine decay after a 10% warm-up, medium augmentation, early stopping after three epochs, hard targets,
+# no mixup.
 FINETUNE_START = {"head_epochs": 2, "epochs": 10, "head_learning_rate": 1e-3, "learning_rate": 1e-4, "unfreeze": "all",
                   "schedule": "cosine", "warmup": 0.1, "strength": 0.5, "dropout": 0.2, "batch_size": 32,
-                  "patience": 3, "label_smoothing": 0.0}
+                  "patience": 3, "label_smoothing": 0.0, "mixup": 0.0}
 SETTINGS = {"backbones", "input_size", "views", "colour_jitter", "validation_fraction", "workers", "pseudo_accuracy",
             "time_share", "trials"}
 TIME_SHARE = 0.8  # of --time-budget, what fine-tuning gets (the feature heads are cheap)
@@ -52,6 +53,8 @@ def check_params(params: dict, where: str) -> dict:
         raise CompError(f"{where}: strength is {params['strength']}; it must be in [0, 1]")
     if not 0.0 <= float(params["label_smoothing"]) < 1.0:
         raise CompError(f"{where}: label_smoothing is {params['label_smoothing']}; it must be in [0, 1)")
+    if float(params["mixup"]) < 0.0:
+        raise CompError(f"{where}: mixup is {params['mixup']}; it must be at least 0 (the Beta alpha; 0: no mixup)")
     for key in ("head_epochs", "epochs", "patience"):
         if int(params[key]) < 0:
             raise CompError(f"{where}: {key} is {params[key]}; it must be at least 0")

@@ -99,7 +99,7 @@ class FinetuneSpec(ModelSpec):
                        learning_rate=float(params["learning_rate"]), unfreeze=unfreeze_blocks(params["unfreeze"]),
                        schedule=params["schedule"], warmup=float(params["warmup"]), patience=int(params["patience"]),
                        batch_size=int(params["batch_size"]), seconds_allowed=self.options.fold_seconds,
-                       label_smoothing=float(params.get("label_smoothing", 0.0)))
+                       label_smoothing=float(params.get("label_smoothing", 0.0)), mixup=float(params.get("mixup", 0.0)))
 
     def checkpoint(self, params: dict, fold: int) -> Checkpoint:
         if self.checkpoint_root is None:

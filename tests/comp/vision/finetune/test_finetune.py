@@ -23,6 +23,7 @@ from comp.vision.finetune import (
     finetune_options,
     finetune_section,
     inner_split,
+    network_targets,
     set_backbone_trainable,
     training_loss,
 )
@@ -270,23 +271,26 @@ def test_the_time_budget_is_split_over_every_fit_of_the_networks_and_bad_setting
 def test_label_smoothing_mixes_each_class_target_with_the_uniform_distribution():
     probabilities = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], dtype="float32")
     smoothed_targets = np.array([[0.8, 0.1, 0.1], [0.1, 0.1, 0.8]])  # 0.3 spread over 3 classes, the rest on the class
-    losses = np.asarray(training_loss("multiclass", 0.3)(np.array([0, 2]), probabilities))
-    np.testing.assert_allclose(losses, -(smoothed_targets * np.log(probabilities)).sum(axis=1), rtol=1e-5)
+    loss = training_loss("multiclass", 0.3)
+    mean_loss = float(loss(network_targets("multiclass", np.array([0, 2]), n_outputs=3), probabilities))
+    assert mean_loss == pytest.approx(-(smoothed_targets * np.log(probabilities)).sum(axis=1).mean(), rel=1e-5)
     binary = float(training_loss("binary", 0.2)(np.array([[1.0]]), np.array([[0.9]], dtype="float32")))
     assert binary == pytest.approx(-(0.9 * np.log(0.9) + 0.1 * np.log(0.1)), rel=1e-4)
-    assert training_loss("multiclass", 0.0) == "sparse_categorical_crossentropy"
+    assert training_loss("multiclass", 0.0) == "categorical_crossentropy"
     with pytest.raises(ValueError, match="classification"):
         training_loss("regression", 0.1)
 
 
-def test_a_fold_fits_with_smoothed_labels_and_bad_smoothing_is_one_line(images, tmp_path):
-    spec = make_spec(images, tmp_path, params={**TINY, "label_smoothing": 0.1})
+def test_a_fold_fits_with_smoothed_and_mixed_labels_and_bad_values_are_one_line(images, tmp_path):
+    spec = make_spec(images, tmp_path, params={**TINY, "label_smoothing": 0.1, "mixup": 0.4})
     rows = np.random.default_rng(0).permutation(len(images.train))
     result = spec.fit_fold(spec.default_params(), rows[:18], rows[18:], FitContext(seed=0, fold=0))
     assert np.isfinite(result.history["val_loss"]).all()
     np.testing.assert_allclose(result.valid_prediction.sum(axis=1), 1.0, rtol=1e-5)
     with pytest.raises(CompError, match="label_smoothing is 1.0; it must be in \\[0, 1\\)"):
         finetune_options({"folds": 5, "finetune_params": {"label_smoothing": 1.0}}, n_backbones=1, pseudo=False)
+    with pytest.raises(CompError, match="mixup is -0.2; it must be at least 0"):
+        finetune_options({"folds": 5, "finetune_params": {"mixup": -0.2}}, n_backbones=1, pseudo=False)
     regression = read_images(write_demo(tmp_path / "regression", n=8, seed=0, task="regression"),
                              {"task": "regression"})
     with pytest.raises(CompError, match="regression, so leave it at 0"):
@@ -354,3 +358,31 @@ def test_training_images_are_decoded_once_and_each_epochs_batches_are_fixed_by_s
     np.testing.assert_array_equal(first[0], again[0])
     np.testing.assert_array_equal(first[1], again[1])
     assert sorted(first[1]) == list(targets) and not np.array_equal(first[0], later[0])
+
+
+def test_mixup_blends_each_batch_in_mirror_pairs_with_the_targets_by_weights_fixed_by_seed_and_epoch():
+    """Black pictures of class 0 and white ones of class 1: a blended picture's brightness is its target's share of
+    class 1, each sample keeps at least half of itself, and (seed, epoch) fix the draws, so a resumed fit sees what an
+    unbroken one saw."""
+    from comp.vision.finetune import Augmenter, training_batches
+
+    classes = np.array([0, 1] * 8)
+    decoded = np.repeat(255 * classes.astype(np.uint8), np.prod(SIZE) * 3).reshape(16, *SIZE, 3)
+    targets = network_targets("multiclass", classes, n_outputs=2)
+    augmenter = Augmenter(SIZE, strength=0.0, colour_jitter=False)  # a flip only: a plain picture stays as it was
+
+    def epoch(number, mixup):
+        batches = training_batches(decoded, targets, seed=3, epoch=number, batch_size=6, augmenter=augmenter,
+                                   mixup=mixup)
+        pictures, labels = zip(*[(batch.numpy(), target.numpy()) for batch, target in batches])
+        return np.concatenate(pictures), np.concatenate(labels)
+
+    pictures, labels = epoch(1, mixup=0.4)
+    np.testing.assert_allclose(pictures.mean(axis=(1, 2, 3)) / 255, labels[:, 1], atol=1e-4)
+    np.testing.assert_allclose(labels.sum(axis=1), 1.0, rtol=1e-6)
+    assert labels.max(axis=1).min() >= 0.5 and ((labels[:, 1] > 0.01) & (labels[:, 1] < 0.99)).sum() >= 4
+    np.testing.assert_array_equal(epoch(1, mixup=0.4)[1], labels)
+    assert not np.array_equal(epoch(2, mixup=0.4)[1], labels)
+    assert set(np.unique(epoch(1, mixup=0.0)[1])) == {0.0, 1.0}
+    with pytest.raises(ValueError, match="one-hot"):
+        training_batches(decoded, classes, seed=0, epoch=0, batch_size=6, augmenter=augmenter, mixup=0.4)
