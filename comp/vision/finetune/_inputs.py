@@ -44,8 +44,8 @@ def decoded_training_images(paths: list[str], size: tuple[int, int], *, workers:
 
 def mixing_weights(seed: int, epoch: int, count: int, alpha: float) -> np.ndarray:
     """The share (count,) float32 in [0.5, 1] each training sample of ``epoch`` keeps of itself under mixup: the
-    larger of a Beta(alpha, alpha) draw and its complement, so the sample named by the target stays the main one;
-    fixed by (seed, epoch) apart from the order and augmentation draws, which mixup leaves as they were."""
+    larger of a Beta(alpha, alpha) draw and its complement, so each sample stays the main part of its blend; fixed
+    by (seed, epoch) apart from the order and augmentation draws, which mixup leaves as they were."""
     draws = np.random.default_rng([seed, epoch, 1]).beta(alpha, alpha, size=count)
     return np.maximum(draws, 1.0 - draws).astype(np.float32)
 
