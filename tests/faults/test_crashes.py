@@ -1,6 +1,7 @@
 """kill -9 in the middle of extraction or tuning, then --resume; two runs at once on one feature cache."""
 
 import io
+import json
 import os
 import signal
 import subprocess
@@ -37,6 +38,19 @@ def kill_when(process, condition, timeout=300):
     pytest.fail("kill point never reached")
 
 
+def recorded_chunks(cache: Path) -> int:
+    """Chunks whose file and checksum are both on disk: the ones a resume may trust. A kill between writing a chunk
+    and recording its checksum leaves a file that is rightly recomputed, so counting files alone would race."""
+    recorded = 0
+    for checksums in (cache / "features").glob("*/chunks/checksums.json"):
+        try:
+            chunks = json.loads(checksums.read_text())
+        except FileNotFoundError:  # the extraction finished and removed its chunks meanwhile
+            continue
+        recorded += sum((checksums.parent / f"{int(chunk):06d}.npy").exists() for chunk in chunks)
+    return recorded
+
+
 def feature_files(cache: Path) -> dict[str, bytes]:
     return {path.parent.name: path.read_bytes() for path in (cache / "features").glob("*/features.npy")}
 
@@ -46,8 +60,8 @@ def test_kill_during_extraction_then_resume_computes_only_missing_chunks_and_mat
     cache = tmp_path / "cache"
     process = start_train("--data", str(data), "--config", str(fast_config), "--out", str(tmp_path / "run"),
                           env={"COMP_CACHE_DIR": str(cache)})
-    kill_when(process, lambda: len(list(cache.glob("features/*/chunks/*.npy"))) >= 3)
-    kept = len(list(cache.glob("features/*/chunks/*.npy")))
+    kill_when(process, lambda: recorded_chunks(cache) >= 3)
+    kept = recorded_chunks(cache)
     assert kept < 160 // 8 and not feature_files(cache)
     resumed = run_comp("train", "dogs", "--resume", str(tmp_path / "run"), env={"COMP_CACHE_DIR": str(cache)})
     assert resumed.returncode == 0, resumed.stderr
