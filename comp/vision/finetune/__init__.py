@@ -21,6 +21,7 @@ from comp.vision.finetune._network import (
     build_network,
     network_targets,
     prepare_phase,
+    seed_average,
     training_loss,
 )
 from comp.vision.finetune._options import FINETUNE_START, FinetuneOptions, finetune_backbones, finetune_options
@@ -58,6 +59,7 @@ __all__ = [
            "labelled_batches",
            "network_targets",
            "prepare_phase",
+           "seed_average",
            "set_backbone_trainable",
            "task_loss",
            "training_batches",

@@ -44,6 +44,18 @@ def build_network(backbone: BackboneSpec, weights: ResolvedWeights, size: tuple[
     return keras.Model(images, output, name=f"finetune_{backbone.name}")
 
 
+def seed_average(networks: list):
+    """One network, images (N, height, width, 3) -> (N, n_outputs), whose output is the mean of ``networks`` (each
+    from ``build_network`` at one input size, trained from its own seed; renamed ``seed0``, ``seed1``, ... inside it):
+    a fold's seed ensemble, which the run saves, predicts and exports as one model."""
+    name = networks[0].name
+    images = keras.Input(networks[0].input_shape[1:], name="image")
+    for seed_index, network in enumerate(networks):
+        network.name = f"seed{seed_index}"
+    mean = keras.layers.Average(dtype="float32", name="seed_mean")([network(images) for network in networks])
+    return keras.Model(images, mean, name=name)
+
+
 def backbone_of(model):
     """The backbone inside a network ``build_network`` made (or one loaded back from a fold model)."""
     return model.get_layer(BACKBONE_LAYER)

@@ -16,7 +16,7 @@ FINETUNE_START = {"head_epochs": 2, "epochs": 10, "head_learning_rate": 1e-3, "l
                   "schedule": "cosine", "warmup": 0.1, "strength": 0.5, "dropout": 0.2, "batch_size": 32,
                   "patience": 3, "label_smoothing": 0.0, "mixup": 0.0}
 SETTINGS = {"backbones", "input_size", "views", "colour_jitter", "validation_fraction", "workers", "pseudo_accuracy",
-            "time_share", "trials"}
+            "time_share", "trials", "seeds"}
 TIME_SHARE = 0.8  # of --time-budget, what fine-tuning gets (the feature heads are cheap)
 
 
@@ -25,8 +25,8 @@ class FinetuneOptions:
     """What every fold's fit shares: the starting ``params``, input size (None: the backbone's), test-time
     ``views``, colour jitter, the inner split's share, tf.data workers (None: automatic), the accuracy asked of
     pseudo-labels, GPU options, the Optuna trials of each round-1 network (``finetune_params.trials``, default the
-    run's --trials: one fine-tuned fit costs as much as hundreds of head trials), and each fold's seconds under
-    --time-budget (None: no limit)."""
+    run's --trials: one fine-tuned fit costs as much as hundreds of head trials), the ``seeds`` whose networks each
+    fold's model averages, and each network's seconds under --time-budget (None: no limit)."""
     params: dict
     trials: int = 0
     input_size: tuple[int, int] | None = None
@@ -37,6 +37,7 @@ class FinetuneOptions:
     pseudo_accuracy: float = 0.95
     mixed_precision: bool = False
     xla: bool = False
+    seeds: int = 1
     fold_seconds: float | None = None
 
 
@@ -65,8 +66,8 @@ def check_params(params: dict, where: str) -> dict:
 
 def finetune_options(config: dict, n_backbones: int, pseudo: bool) -> FinetuneOptions:
     """The options of ``config`` for ``n_backbones`` fine-tuned networks, each with a pseudo-label round when
-    ``pseudo``: their share of --time-budget is split evenly over every fit, a fit being one fold of one trial
-    (round 2 refits its round 1's parameters once)."""
+    ``pseudo``: their share of --time-budget is split evenly over every fit, a fit being one seed's network in one
+    fold of one trial (round 2 refits its round 1's parameters once)."""
     table = dict(config.get("finetune_params") or {})
     where = "`finetune_params` in the config"
     params = dict(FINETUNE_START)
@@ -81,15 +82,18 @@ def finetune_options(config: dict, n_backbones: int, pseudo: bool) -> FinetuneOp
     trials = int(table.get("trials", config.get("trials") or 0))
     if trials < 0:
         raise CompError(f"{where}: trials is {trials}; it must be at least 0 (0: the first trial's values only)")
+    seeds = table.get("seeds", 1)
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise CompError(f"{where}: seeds is {seeds!r}; it must be a whole number of at least 1 (networks per fold)")
     seconds = fold_seconds(config, float(table.get("time_share", TIME_SHARE)),
-                           fits_per_fold=max(1, n_backbones) * (max(1, trials) + (1 if pseudo else 0)))
+                           fits_per_fold=max(1, n_backbones) * (max(1, trials) + (1 if pseudo else 0)) * seeds)
     return FinetuneOptions(params=params, trials=trials, input_size=tuple(size) if size else None, views=views,
                            colour_jitter=bool(table.get("colour_jitter", False)),
                            validation_fraction=float(table.get("validation_fraction", 0.15)),
                            workers=int(table["workers"]) if table.get("workers") else None,
                            pseudo_accuracy=float(table.get("pseudo_accuracy", 0.95)),
                            mixed_precision=bool(config.get("mixed_precision", False)),
-                           xla=bool(config.get("xla", False)), fold_seconds=seconds)
+                           xla=bool(config.get("xla", False)), seeds=seeds, fold_seconds=seconds)
 
 
 def finetune_backbones(config: dict) -> list[str]:

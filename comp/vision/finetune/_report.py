@@ -1,5 +1,6 @@
 """The report's fine-tuning section: each fine-tuned model's held-out loss per test-time view (so which views help
-is read on OOF), and the pseudo-label round against its first round on the same folds."""
+is read on OOF), each seed's against their mean where folds average several seeds (so whether more seeds pay is read
+on OOF too), and the pseudo-label round against its first round on the same folds."""
 
 from __future__ import annotations
 
@@ -19,6 +20,18 @@ def view_rows(scores: dict) -> tuple[list[str], list[list]]:
         views = views or list(losses[0])
         rows.append([name, *[f"{np.mean([fold[view] for fold in losses]):.5f}" for view in views]])
     return ["model", *views], rows
+
+
+def seed_rows(scores: dict) -> list[list]:
+    """Per fine-tuned model averaging seeds, and fold: each seed's held-out loss (views averaged) and their mean's."""
+    rows = []
+    for name, entry in scores.get("models", {}).items():
+        for fold, history in enumerate(entry.get("histories", [])):
+            losses = dict(history.get("seed_valid_loss", {}))
+            if losses:
+                mean = losses.pop("mean")
+                rows.append([f"{name} fold {fold}", " ".join(f"{loss:.5f}" for loss in losses.values()), f"{mean:.5f}"])
+    return rows
 
 
 def pseudo_label_rows(scores: dict) -> list[list]:
@@ -46,6 +59,11 @@ def finetune_section(scores: dict) -> Section | None:
     metric = scores.get("metric", "score")
     body = page.note("Held-out loss of each fold's network per test-time view (mean over folds; the task's training "
                      "loss) and of the views' mean, which the model predicts.") + page.table(headers, rows)
+    seeds = seed_rows(scores)
+    if seeds:
+        body += page.note("Seed ensembles: each fold's model is the mean of networks fine-tuned from different seeds; "
+                          "each seed's held-out loss and the mean's (views averaged in both).")
+        body += page.table(["fold", "each seed", "their mean"], seeds)
     pseudo = pseudo_label_rows(scores)
     if pseudo:
         body += page.note(f"Pseudo-labels: round 2 (fold k also trained on the test images fold k's round-1 network "

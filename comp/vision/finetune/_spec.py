@@ -21,7 +21,7 @@ from comp.vision.finetune._augment import Augmenter
 from comp.vision.finetune._checkpoint import Checkpoint
 from comp.vision.finetune._fit import FitPlan, fine_tune
 from comp.vision.finetune._inputs import view_batches
-from comp.vision.finetune._network import build_network
+from comp.vision.finetune._network import build_network, seed_average
 from comp.vision.finetune._options import FinetuneOptions, finetune_backbones, finetune_options
 from comp.vision.finetune._pseudo import PseudoLabels
 from comp.vision.finetune._rows import inner_split, task_loss
@@ -31,6 +31,9 @@ logger = logging.getLogger("comp.finetune")
 NETWORK_FILE = "network.keras"
 UNFREEZE_CHOICES = ("all", "1", "2", "4")
 PREDICT_BATCH = 64
+# The k-th extra network of a fold starts from the seed that fold gets in a run seeded k higher (comp.engine's fold
+# seeds are run seed x 1000 + fold), so a seed ensemble's members can be checked against single-seed runs.
+SEED_STRIDE = 1000
 
 
 def unfreeze_blocks(value: str | int) -> str | int:
@@ -101,51 +104,83 @@ class FinetuneSpec(ModelSpec):
                        batch_size=int(params["batch_size"]), seconds_allowed=self.options.fold_seconds,
                        label_smoothing=float(params.get("label_smoothing", 0.0)), mixup=float(params.get("mixup", 0.0)))
 
-    def checkpoint(self, params: dict, fold: int) -> Checkpoint:
+    def checkpoint(self, params: dict, fold: int, seed_index: int = 0) -> Checkpoint:
         if self.checkpoint_root is None:
             return Checkpoint(None)
-        return Checkpoint(self.checkpoint_root / params_key(params) / f"fold{fold}")
+        suffix = f".seed{seed_index}" if seed_index else ""  # the first seed's: where one-seed runs keep theirs
+        return Checkpoint(self.checkpoint_root / params_key(params) / f"fold{fold}{suffix}")
 
     def fit_fold(self, params: dict, train_index: np.ndarray, valid_index: np.ndarray,
                  context: FitContext) -> FoldResult:
-        fit_rows, stop_rows = inner_split(self.targets[train_index], self.groups[train_index],
-                                          fraction=self.options.validation_fraction, seed=context.seed,
-                                          stratify=self.task.kind in ("binary", "multiclass"))
-        fit_index, stop_index = train_index[fit_rows], train_index[stop_rows]
-        paths, targets = list(self.train_paths[fit_index]), self.targets[fit_index]
-        extra = {}
+        """Fine-tune ``options.seeds`` networks on the fold's training rows, each from its own seed (initialisation,
+        inner split, batch order, augmentation); the fold's model is their mean. Only the first reports its epochs to
+        the tuner: the others refit parameters that survived pruning."""
+        pseudo_rows, extra = None, {}
         if self.pseudo is not None:
             kept, labels, threshold = self.pseudo.for_fold(context.fold)
-            paths += list(self.test_paths[kept])
-            targets = np.concatenate([targets, labels.astype(targets.dtype)])
+            pseudo_rows = (kept, labels)
             extra["pseudo_labels"] = {"test_rows": len(kept), "threshold": threshold}
             logger.info("%s fold %d: %d pseudo-labelled test images (confidence >= %.4f)", self.name, context.fold,
                         len(kept), threshold)
-        checkpoint = self.checkpoint(params, context.fold)
-        augmenter = Augmenter(self.size, strength=float(params["strength"]),
-                                 colour_jitter=self.options.colour_jitter)
-        with precision_policy(self.options.mixed_precision), distribution_strategy().scope():
-            model = build_network(self.backbone, self.weights, self.size, task=self.task.kind,
-                                  n_outputs=self.task.n_outputs, dropout=float(params["dropout"]), seed=context.seed)
-            plan = self.plan(params)
-            history = fine_tune(
-                model, plan=plan, task=self.task.kind, training=(paths, targets),
-                validation=(list(self.train_paths[stop_index]), self.targets[stop_index]), augmenter=augmenter,
-                seed=context.seed, checkpoint=checkpoint, jit_compile=self.options.xla, workers=self.options.workers,
-                callbacks=[epoch_logger(self.name, context.seed, epochs=plan.head_epochs + plan.epochs, log=logger),
-                           prune_on_validation_loss(context)],
-                stopped=lambda: context.pruned_at is not None)
-        if context.pruned_at is not None:
-            checkpoint.remove()
-            context.raise_if_pruned(f"{self.name}: inner-split loss")
-        by_view = self.view_predictions(model, self.train_paths[valid_index])
-        valid_prediction = np.mean(list(by_view.values()), axis=0)
+        networks, histories, checkpoints = [], [], []
+        for seed_index in range(self.options.seeds):
+            checkpoints.append(self.checkpoint(params, context.fold, seed_index))
+            network, history = self.fit_network(params, train_index, seed=context.seed + SEED_STRIDE * seed_index,
+                                                 checkpoint=checkpoints[-1], pseudo_rows=pseudo_rows,
+                                                 context=context if seed_index == 0 else None)
+            if context.pruned_at is not None:
+                checkpoints[-1].remove()
+                context.raise_if_pruned(f"{self.name}: inner-split loss")
+            networks.append(network)
+            histories.append(history)
         truth = self.targets[valid_index]
+        seed_views = [self.view_predictions(network, self.train_paths[valid_index]) for network in networks]
+        by_view = {view: np.mean([views[view] for views in seed_views], axis=0) for view in self.options.views}
+        valid_prediction = np.mean(list(by_view.values()), axis=0)
         losses = {view: task_loss(self.task.kind, truth, prediction) for view, prediction in by_view.items()}
         losses["+".join(by_view)] = task_loss(self.task.kind, truth, valid_prediction)
+        history = {**histories[0], "tta_valid_loss": losses, **extra}
+        if len(networks) > 1:  # dicts, not lists: the report plots a history's lists as training curves
+            history["seed_valid_loss"] = {
+                **{str(index): task_loss(self.task.kind, truth, np.mean(list(views.values()), axis=0))
+                   for index, views in enumerate(seed_views)}, "mean": losses["+".join(by_view)]}
+            history["seed_histories"] = {str(index): other for index, other in enumerate(histories) if index}
+            logger.info("%s fold %d: held-out loss per seed and their mean: %s", self.name, context.fold,
+                        " ".join(f"{key} {loss:.5f}" for key, loss in history["seed_valid_loss"].items()))
+        model = networks[0] if len(networks) == 1 else seed_average(networks)
         test_prediction = self.predict_test(model)
-        checkpoint.remove()
-        return FoldResult(valid_prediction, test_prediction, model, {**history, "tta_valid_loss": losses, **extra})
+        for checkpoint in checkpoints:
+            checkpoint.remove()
+        return FoldResult(valid_prediction, test_prediction, model, history)
+
+    def fit_network(self, params: dict, train_index: np.ndarray, *, seed: int, checkpoint: Checkpoint,
+                    pseudo_rows: tuple[np.ndarray, np.ndarray] | None, context: FitContext | None):
+        """One network fine-tuned from ``seed`` on ``train_index`` less its inner early-stopping split, plus the
+        pseudo-labelled test rows (kept test rows, their labels); epochs reported to ``context`` (None: to none).
+        Returns (network, per-epoch history)."""
+        fit_rows, stop_rows = inner_split(self.targets[train_index], self.groups[train_index],
+                                          fraction=self.options.validation_fraction, seed=seed,
+                                          stratify=self.task.kind in ("binary", "multiclass"))
+        fit_index, stop_index = train_index[fit_rows], train_index[stop_rows]
+        paths, targets = list(self.train_paths[fit_index]), self.targets[fit_index]
+        if pseudo_rows is not None:
+            kept, labels = pseudo_rows
+            paths += list(self.test_paths[kept])
+            targets = np.concatenate([targets, labels.astype(targets.dtype)])
+        augmenter = Augmenter(self.size, strength=float(params["strength"]), colour_jitter=self.options.colour_jitter)
+        plan = self.plan(params)
+        callbacks = [epoch_logger(self.name, seed, epochs=plan.head_epochs + plan.epochs, log=logger)]
+        if context is not None:
+            callbacks.append(prune_on_validation_loss(context))
+        with precision_policy(self.options.mixed_precision), distribution_strategy().scope():
+            network = build_network(self.backbone, self.weights, self.size, task=self.task.kind,
+                                    n_outputs=self.task.n_outputs, dropout=float(params["dropout"]), seed=seed)
+            history = fine_tune(
+                network, plan=plan, task=self.task.kind, training=(paths, targets),
+                validation=(list(self.train_paths[stop_index]), self.targets[stop_index]), augmenter=augmenter,
+                seed=seed, checkpoint=checkpoint, jit_compile=self.options.xla, workers=self.options.workers,
+                callbacks=callbacks, stopped=lambda: context is not None and context.pruned_at is not None)
+        return network, history
 
     def view_predictions(self, model, paths: np.ndarray) -> dict[str, np.ndarray]:
         """The network's prediction of ``paths`` in every test-time view: view -> (n,) or (n, K)."""

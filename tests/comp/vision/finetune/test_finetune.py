@@ -14,6 +14,7 @@ from comp.tasks import Task
 from comp.vision.backbones import BackboneSpec, get_backbone, register_backbone, resolve_weights
 from comp.vision.finetune import (
     FINETUNE_START,
+    Checkpoint,
     FinetuneOptions,
     FinetuneSpec,
     PseudoLabels,
@@ -61,9 +62,9 @@ def images(tmp_path_factory):
     return read_images(data, {})
 
 
-def make_spec(layout, tmp_path, *, backbone="squeezenet1_1", params=TINY, pseudo=None, name=None):
+def make_spec(layout, tmp_path, *, backbone="squeezenet1_1", params=TINY, pseudo=None, name=None, seeds=1):
     options = FinetuneOptions(params=dict(params), input_size=SIZE, views=("orig", "flip"),
-                              validation_fraction=0.25)
+                              validation_fraction=0.25, seeds=seeds)
     return FinetuneSpec(backbone=backbone, weights_source="none", train_paths=layout.train["path"].tolist(),
                         targets=layout.targets, groups=np.arange(len(layout.train)),
                         test_paths=layout.test["path"].tolist(), task=layout.task, options=options,
@@ -203,6 +204,55 @@ def test_a_fit_killed_after_epoch_two_resumes_from_its_last_saved_epoch(images, 
     assert not (tmp_path / "checkpoints").exists() or not any((tmp_path / "checkpoints").rglob("*.npz"))
 
 
+def test_a_two_seed_fold_model_is_the_mean_of_the_networks_one_seed_runs_would_fit(images, tmp_path):
+    """Seed k of fold 0 in a run seeded s is the network that fold 0 of a run seeded s + k fits (fold seed + 1000k),
+    so averaging seeds can be checked against single-seed runs; the fold's model holds both networks."""
+    rows = np.arange(len(images.train))
+    two = make_spec(images, tmp_path, seeds=2).fit_fold(TINY, rows[:18], rows[18:], FitContext(seed=7, fold=0))
+    alone = [make_spec(images, tmp_path).fit_fold(TINY, rows[:18], rows[18:], FitContext(seed=seed, fold=0))
+             for seed in (7, 1007)]
+    assert not np.allclose(alone[0].valid_prediction, alone[1].valid_prediction, atol=1e-3)  # the seeds differ
+    np.testing.assert_allclose(two.valid_prediction, np.mean([one.valid_prediction for one in alone], axis=0),
+                               atol=1e-5)
+    np.testing.assert_allclose(two.test_prediction, np.mean([one.test_prediction for one in alone], axis=0), atol=1e-5)
+    assert list(two.history["seed_valid_loss"]) == ["0", "1", "mean"]
+    assert two.history["seed_valid_loss"]["mean"] == two.history["tta_valid_loss"]["orig+flip"]
+    for index, one in enumerate(alone):
+        assert two.history["seed_valid_loss"][str(index)] == pytest.approx(one.history["tta_valid_loss"]["orig+flip"])
+    spec = make_spec(images, tmp_path, seeds=2)
+    spec.save_model(two.model, tmp_path / "fold0")
+    reloaded = spec.load_model(tmp_path / "fold0")  # what comp predict and comp export load
+    np.testing.assert_allclose(spec.predict_test(reloaded), two.test_prediction, atol=1e-5)
+
+
+def test_a_two_seed_fold_killed_in_its_second_network_resumes_there_and_matches_an_unbroken_fit(
+        images, tmp_path, monkeypatch):
+    rows = np.arange(len(images.train))
+    params = {**TINY, "epochs": 3}
+    unbroken = make_spec(images, tmp_path / "unbroken", params=params, seeds=2).fit_fold(
+        params, rows[:18], rows[18:], FitContext(seed=3, fold=0))
+    save = Checkpoint.save
+
+    def killed_in_the_second_seed(checkpoint, state, model, *, improved):
+        save(checkpoint, state, model, improved=improved)
+        if checkpoint.directory.name == "fold0.seed1" and state.epoch == 2:
+            raise KeyboardInterrupt("killed")  # as a kill right after the second network's second epoch
+
+    monkeypatch.setattr(Checkpoint, "save", killed_in_the_second_seed)
+    with pytest.raises(KeyboardInterrupt):
+        make_spec(images, tmp_path, params=params, seeds=2).fit_fold(params, rows[:18], rows[18:],
+                                                                     FitContext(seed=3, fold=0))
+    monkeypatch.setattr(Checkpoint, "save", save)
+    first_seed_epochs = []
+    resumed = make_spec(images, tmp_path, params=params, seeds=2).fit_fold(
+        params, rows[:18], rows[18:], FitContext(seed=3, fold=0, epoch_reporter=lambda epoch, loss:
+                                                 first_seed_epochs.append(epoch) or False))
+    assert first_seed_epochs == []  # the first network had finished: restored, not trained again
+    assert len(resumed.history["seed_histories"]["1"]["loss"]) == 4
+    np.testing.assert_allclose(resumed.valid_prediction, unbroken.valid_prediction, atol=1e-5)
+    assert not any((tmp_path / "checkpoints").rglob("*.npz"))
+
+
 @pytest.mark.parametrize("task", ["binary", "multilabel", "regression"])
 def test_every_task_type_fits_and_predicts_in_its_shape(tmp_path, task):
     rng = np.random.default_rng(1)
@@ -226,7 +276,7 @@ def test_a_finetuned_run_predicts_its_own_test_images_again(tmp_path):
     config = resolve_config(competition.default_config(), flags={
         "data": str(data), "backbones": ["squeezenet1_1"], "weights": {"squeezenet1_1": "none"},
         "heads": ["logistic"], "references": False, "folds": 2, "trials": 0, "seed": 3, "finetune": True,
-        "finetune_params": {"input_size": [48, 48], "head_epochs": 1, "epochs": 1, "batch_size": 8},
+        "finetune_params": {"input_size": [48, 48], "head_epochs": 1, "epochs": 1, "batch_size": 8, "seeds": 2},
         "cache_dir": str(tmp_path / "cache"), "runs_root": str(tmp_path / "runs"),
         "submissions_root": str(tmp_path / "submissions")})
     run = Run.create(tmp_path / "runs", competition.name)
@@ -239,7 +289,7 @@ def test_a_finetuned_run_predicts_its_own_test_images_again(tmp_path):
     _, test = run.load_predictions("finetune@squeezenet1_1")
     predicted = pd.read_csv(written)
     np.testing.assert_allclose(predicted[list(images_classes(data))].to_numpy(), test, atol=1e-6)
-    exported = competition.export_model(run)  # comp export: the fold networks on orig and flip, from raw images
+    exported = competition.export_model(run)  # comp export: each fold's two seeds on orig and flip, from raw images
     for row, path in enumerate(run.rows()["test"]["path"][:3]):
         image = tf.cast(tf.io.decode_image(tf.io.read_file(str(path)), channels=3), tf.float32)[None]
         np.testing.assert_allclose(np.asarray(exported(image))[0], test[row], atol=1e-5)
@@ -259,6 +309,11 @@ def test_the_time_budget_is_split_over_every_fit_of_the_networks_and_bad_setting
     # one trial of the network (its first values) and its pseudo-label round: two fits per fold
     own = finetune_options({**config, "finetune_params": {"trials": 0}}, n_backbones=1, pseudo=True)
     assert own.trials == 0 and own.fold_seconds == pytest.approx(60 * 60 * 0.8 / (5 * 2))
+    seeded = finetune_options({**config, "finetune_params": {"trials": 0, "seeds": 3}}, n_backbones=1, pseudo=False)
+    assert seeded.seeds == 3 and seeded.fold_seconds == pytest.approx(60 * 60 * 0.8 / (5 * 3))  # a network per seed
+    for seeds in (0, 1.5, True):
+        with pytest.raises(CompError, match=f"seeds is {seeds!r}; it must be a whole number of at least 1"):
+            finetune_options({"folds": 5, "finetune_params": {"seeds": seeds}}, n_backbones=1, pseudo=False)
     assert finetune_options({"folds": 5}, n_backbones=1, pseudo=False).fold_seconds is None
     with pytest.raises(CompError, match="unfreeze is 'top'"):
         finetune_options({"folds": 5, "finetune_params": {"unfreeze": "top"}}, n_backbones=1, pseudo=False)
@@ -321,6 +376,9 @@ def test_the_report_section_shows_views_and_both_pseudo_label_rounds_on_the_same
     assert "<td>finetune@x</td><td>0.20000</td><td>0.40000</td><td>0.25000</td>" in section.body
     assert "<td>finetune_pl@x fold 1</td><td>0.15000</td><td>0.16000</td><td>9</td><td>0.9000</td>" in section.body
     assert "<td>finetune_pl@x OOF</td><td>0.20000</td><td>0.18000</td>" in section.body
+    assert "Seed ensembles" not in section.body
+    histories[1]["seed_valid_loss"] = {"0": 0.17, "1": 0.19, "mean": 0.15}
+    assert "<td>finetune@x fold 1</td><td>0.17000 0.19000</td><td>0.15000</td>" in finetune_section(scores).body
     assert finetune_section({"models": {"logistic@x.orig": scores["models"]["logistic@x.orig"]}}) is None
 
 
