@@ -1,7 +1,6 @@
 """kill -9 in the middle of extraction or tuning, then --resume; two runs at once on one feature cache."""
 
 import io
-import json
 import os
 import signal
 import subprocess
@@ -13,6 +12,7 @@ import numpy as np
 import optuna
 import pytest
 
+from comp.vision.features import FeatureCache
 from competitions.dogs.demo import write_demo
 from tests.conftest import run_comp
 
@@ -39,16 +39,11 @@ def kill_when(process, condition, timeout=300):
 
 
 def recorded_chunks(cache: Path) -> int:
-    """Chunks whose file and checksum are both on disk: the ones a resume may trust. A kill between writing a chunk
-    and recording its checksum leaves a file that is rightly recomputed, so counting files alone would race."""
-    recorded = 0
-    for checksums in (cache / "features").glob("*/chunks/checksums.json"):
-        try:
-            chunks = json.loads(checksums.read_text())
-        except FileNotFoundError:  # the extraction finished and removed its chunks meanwhile
-            continue
-        recorded += sum((checksums.parent / f"{int(chunk):06d}.npy").exists() for chunk in chunks)
-    return recorded
+    """Chunks a resume will trust (``FeatureCache.read_chunk``: file and checksum both written). A kill between
+    writing a chunk and recording its checksum leaves a file that is rightly recomputed: counting files would race."""
+    features = FeatureCache(cache)
+    return sum(features.read_chunk(path.parent.parent.name, int(path.stem)) is not None
+               for path in (cache / "features").glob("*/chunks/*.npy"))
 
 
 def feature_files(cache: Path) -> dict[str, bytes]:

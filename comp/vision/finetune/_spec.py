@@ -10,7 +10,7 @@ import numpy as np
 
 from comp._lazy import lazy_import
 from comp.contract import Dataset, FitContext, FoldResult, ModelSpec
-from comp.engine import params_key
+from comp.engine import fold_seed, params_key
 from comp.errors import CompError
 from comp.io import Run, write_json
 from comp.tasks import Task
@@ -31,9 +31,6 @@ logger = logging.getLogger("comp.finetune")
 NETWORK_FILE = "network.keras"
 UNFREEZE_CHOICES = ("all", "1", "2", "4")
 PREDICT_BATCH = 64
-# The k-th extra network of a fold starts from the seed that fold gets in a run seeded k higher (comp.engine's fold
-# seeds are run seed x 1000 + fold), so a seed ensemble's members can be checked against single-seed runs.
-SEED_STRIDE = 1000
 
 
 def unfreeze_blocks(value: str | int) -> str | int:
@@ -125,7 +122,8 @@ class FinetuneSpec(ModelSpec):
         networks, histories, checkpoints = [], [], []
         for seed_index in range(self.options.seeds):
             checkpoints.append(self.checkpoint(params, context.fold, seed_index))
-            network, history = self.fit_network(params, train_index, seed=context.seed + SEED_STRIDE * seed_index,
+            # fold_seed(s, f) + fold_seed(k, 0) = fold_seed(s + k, f): the network fold f of a run seeded k higher fits
+            network, history = self.fit_network(params, train_index, seed=context.seed + fold_seed(seed_index, 0),
                                                  checkpoint=checkpoints[-1], pseudo_rows=pseudo_rows,
                                                  context=context if seed_index == 0 else None)
             if context.pruned_at is not None:
@@ -138,12 +136,12 @@ class FinetuneSpec(ModelSpec):
         by_view = {view: np.mean([views[view] for views in seed_views], axis=0) for view in self.options.views}
         valid_prediction = np.mean(list(by_view.values()), axis=0)
         losses = {view: task_loss(self.task.kind, truth, prediction) for view, prediction in by_view.items()}
-        losses["+".join(by_view)] = task_loss(self.task.kind, truth, valid_prediction)
+        mean_loss = losses["+".join(by_view)] = task_loss(self.task.kind, truth, valid_prediction)
         history = {**histories[0], "tta_valid_loss": losses, **extra}
         if len(networks) > 1:  # dicts, not lists: the report plots a history's lists as training curves
             history["seed_valid_loss"] = {
                 **{str(index): task_loss(self.task.kind, truth, np.mean(list(views.values()), axis=0))
-                   for index, views in enumerate(seed_views)}, "mean": losses["+".join(by_view)]}
+                   for index, views in enumerate(seed_views)}, "mean": mean_loss}
             history["seed_histories"] = {str(index): other for index, other in enumerate(histories) if index}
             logger.info("%s fold %d: held-out loss per seed and their mean: %s", self.name, context.fold,
                         " ".join(f"{key} {loss:.5f}" for key, loss in history["seed_valid_loss"].items()))
