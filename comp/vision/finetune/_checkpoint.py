@@ -37,12 +37,15 @@ class FitState:
     history: dict = field(default_factory=dict)
 
     def record(self, logs: dict, seconds: float) -> bool:
-        """Add one epoch's logs; True when its inner-split loss is the best so far."""
+        """Add one epoch's logs; True when its inner-split loss is the best so far, or always when there is none."""
         for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
         self.history.setdefault("phase", []).append(float(self.phase))
-        loss = float(logs.get("val_loss", logs.get("loss", math.inf)))
-        improved = loss < self.best_loss
+        if "val_loss" in logs:
+            loss = float(logs["val_loss"])
+            improved = loss < self.best_loss
+        else:  # no inner split: nothing to stop on, so each epoch's weights replace the last (the last is kept)
+            loss, improved = float(logs.get("loss", math.inf)), True
         if improved:
             self.best_loss, self.best_epoch, self.waited = loss, self.epoch, 0
         else:

@@ -23,7 +23,7 @@ TIME_SHARE = 0.8  # of --time-budget, what fine-tuning gets (the feature heads a
 @dataclass(frozen=True)
 class FinetuneOptions:
     """What every fold's fit shares: the starting ``params``, input size (None: the backbone's), test-time
-    ``views``, colour jitter, the inner split's share, tf.data workers (None: automatic), the accuracy asked of
+    ``views``, colour jitter, the inner split's share (0: none, the last epoch kept), tf.data workers (None: automatic), the accuracy asked of
     pseudo-labels, GPU options, the Optuna trials of each round-1 network (``finetune_params.trials``, default the
     run's --trials: one fine-tuned fit costs as much as hundreds of head trials), the ``seeds`` whose networks each
     fold's model averages, and each network's seconds under --time-budget (None: no limit)."""
@@ -85,11 +85,15 @@ def finetune_options(config: dict, n_backbones: int, pseudo: bool) -> FinetuneOp
     seeds = table.get("seeds", 1)
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise CompError(f"{where}: seeds is {seeds!r}; it must be a whole number of at least 1 (networks per fold)")
+    fraction = table.get("validation_fraction", 0.15)
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 <= fraction < 1.0:
+        raise CompError(f"{where}: validation_fraction is {fraction!r}; it must be in [0, 1) (0: no inner split, every "
+                        "training row trains and the last epoch is kept)")
     seconds = fold_seconds(config, float(table.get("time_share", TIME_SHARE)),
                            fits_per_fold=max(1, n_backbones) * (max(1, trials) + (1 if pseudo else 0)) * seeds)
     return FinetuneOptions(params=params, trials=trials, input_size=tuple(size) if size else None, views=views,
                            colour_jitter=bool(table.get("colour_jitter", False)),
-                           validation_fraction=float(table.get("validation_fraction", 0.15)),
+                           validation_fraction=float(fraction),
                            workers=int(table["workers"]) if table.get("workers") else None,
                            pseudo_accuracy=float(table.get("pseudo_accuracy", 0.95)),
                            mixed_precision=bool(config.get("mixed_precision", False)),

@@ -153,12 +153,15 @@ class FinetuneSpec(ModelSpec):
 
     def fit_network(self, params: dict, train_index: np.ndarray, *, seed: int, checkpoint: Checkpoint,
                     pseudo_rows: tuple[np.ndarray, np.ndarray] | None, context: FitContext | None):
-        """One network fine-tuned from ``seed`` on ``train_index`` less its inner early-stopping split, plus the
-        pseudo-labelled test rows (kept test rows, their labels); epochs reported to ``context`` (None: to none).
-        Returns (network, per-epoch history)."""
-        fit_rows, stop_rows = inner_split(self.targets[train_index], self.groups[train_index],
-                                          fraction=self.options.validation_fraction, seed=seed,
-                                          stratify=self.task.kind in ("binary", "multiclass"))
+        """One network fine-tuned from ``seed`` on ``train_index`` less its inner early-stopping split (none with
+        ``validation_fraction`` 0), plus the pseudo-labelled test rows (kept test rows, their labels); epochs
+        reported to ``context`` (None: to none). Returns (network, per-epoch history)."""
+        if self.options.validation_fraction:
+            fit_rows, stop_rows = inner_split(self.targets[train_index], self.groups[train_index],
+                                              fraction=self.options.validation_fraction, seed=seed,
+                                              stratify=self.task.kind in ("binary", "multiclass"))
+        else:  # every row trains; no early stopping or pruning, the last epoch is kept
+            fit_rows, stop_rows = np.arange(len(train_index)), np.arange(0)
         fit_index, stop_index = train_index[fit_rows], train_index[stop_rows]
         paths, targets = list(self.train_paths[fit_index]), self.targets[fit_index]
         if pseudo_rows is not None:

@@ -17,10 +17,12 @@ from comp.vision.finetune import (
     Checkpoint,
     FinetuneOptions,
     FinetuneSpec,
+    FitState,
     PseudoLabels,
     backbone_blocks,
     backbone_of,
     build_network,
+    fine_tune,
     finetune_options,
     finetune_section,
     inner_split,
@@ -62,9 +64,10 @@ def images(tmp_path_factory):
     return read_images(data, {})
 
 
-def make_spec(layout, tmp_path, *, backbone="squeezenet1_1", params=TINY, pseudo=None, name=None, seeds=1):
+def make_spec(layout, tmp_path, *, backbone="squeezenet1_1", params=TINY, pseudo=None, name=None, seeds=1,
+              validation_fraction=0.25):
     options = FinetuneOptions(params=dict(params), input_size=SIZE, views=("orig", "flip"),
-                              validation_fraction=0.25, seeds=seeds)
+                              validation_fraction=validation_fraction, seeds=seeds)
     return FinetuneSpec(backbone=backbone, weights_source="none", train_paths=layout.train["path"].tolist(),
                         targets=layout.targets, groups=np.arange(len(layout.train)),
                         test_paths=layout.test["path"].tolist(), task=layout.task, options=options,
@@ -122,6 +125,44 @@ def test_the_inner_split_never_puts_two_views_of_one_image_on_both_sides():
     labels = rng.integers(0, 2, size=(180, 4))
     fit, stop = inner_split(labels, images, fraction=0.2, seed=1, stratify=False)
     assert set(images[fit]).isdisjoint(images[stop])
+
+
+def test_an_epoch_is_kept_when_its_inner_loss_is_the_lowest_or_always_when_there_is_no_inner_split():
+    stopping = FitState()
+    assert stopping.record({"loss": 0.9, "val_loss": 0.5}, 1.0)
+    assert not stopping.record({"loss": 0.4, "val_loss": 0.6}, 2.0) and stopping.waited == 1
+    assert stopping.best_epoch == 0
+    no_split = FitState()
+    assert no_split.record({"loss": 0.5}, 1.0)
+    assert no_split.record({"loss": 0.8}, 2.0)  # a worse training loss: still the latest weights, kept
+    assert no_split.best_epoch == 1 and no_split.waited == 0
+
+
+def test_with_no_inner_split_every_training_row_trains_every_epoch_and_the_last_is_the_model(
+        images, tmp_path, monkeypatch):
+    """``validation_fraction = 0``: nothing is held back from the fold's training rows, patience cannot stop the fit,
+    and the fold's network is the one its last epoch left."""
+    seen = {}
+
+    def watched(model, **options):
+        seen["training"], seen["validation"] = len(options["training"][0]), len(options["validation"][0])
+        last_epoch = keras.callbacks.LambdaCallback(
+            on_epoch_end=lambda epoch, logs: seen.update(weights=[np.array(w) for w in model.get_weights()]))
+        return fine_tune(model, **{**options, "callbacks": [*options["callbacks"], last_epoch]})
+
+    monkeypatch.setattr("comp.vision.finetune._spec.fine_tune", watched)
+    params = {**TINY, "epochs": 3, "patience": 1, "learning_rate": 1e-2}
+    rows = np.arange(len(images.train))
+    result = make_spec(images, tmp_path, params=params, validation_fraction=0.0).fit_fold(
+        params, rows[:18], rows[18:], FitContext(seed=3, fold=0))
+    assert seen["training"] == 18 and seen["validation"] == 0
+    assert "val_loss" not in result.history and len(result.history["loss"]) == 4
+    for kept, last in zip(result.model.get_weights(), seen["weights"]):
+        np.testing.assert_array_equal(kept, last)
+    for fraction in (1, -0.1, True, "0.2"):
+        with pytest.raises(CompError, match=f"validation_fraction is {fraction!r}; it must be in \\[0, 1\\)"):
+            finetune_options({"folds": 5, "finetune_params": {"validation_fraction": fraction}}, n_backbones=1,
+                             pseudo=False)
 
 
 def fake_round_one(tmp_path, fold_predictions: list[np.ndarray], fold_of_row: np.ndarray, oof: np.ndarray) -> Run:
