@@ -23,10 +23,11 @@ TIME_SHARE = 0.8  # of --time-budget, what fine-tuning gets (the feature heads a
 @dataclass(frozen=True)
 class FinetuneOptions:
     """What every fold's fit shares: the starting ``params``, input size (None: the backbone's), test-time
-    ``views``, colour jitter, the inner split's share (0: none, the last epoch kept), tf.data workers (None: automatic), the accuracy asked of
-    pseudo-labels, GPU options, the Optuna trials of each round-1 network (``finetune_params.trials``, default the
-    run's --trials: one fine-tuned fit costs as much as hundreds of head trials), the ``seeds`` whose networks each
-    fold's model averages, and each network's seconds under --time-budget (None: no limit)."""
+    ``views``, colour jitter, the inner split's share (0: none, the last epoch kept), tf.data workers (None:
+    automatic), the accuracy asked of pseudo-labels, GPU options, the Optuna trials of each round-1 network
+    (``finetune_params.trials``, default the run's --trials: one fine-tuned fit costs as much as hundreds of head
+    trials), the ``seeds`` whose networks each fold's model averages, and each network's seconds under --time-budget
+    (None: no limit)."""
     params: dict
     trials: int = 0
     input_size: tuple[int, int] | None = None
