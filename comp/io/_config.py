@@ -233,7 +233,9 @@ def machine() -> dict:
 
 def host_allocator() -> str:
     """``"best-fit"`` or ``"malloc"``: the allocator TensorFlow really uses for host memory, asked of TensorFlow
-    (only its best-fit allocator keeps statistics; under malloc ``get_memory_info`` raises ValueError)."""
+    (only a pooling allocator keeps statistics; under malloc ``get_memory_info`` raises ValueError). With oneDNN on,
+    as TensorFlow sets itself on CPUs with AVX512_VNNI, AVX512_BF16 or AMX, its allocator pools blocks whatever
+    ``TF_CPU_ALLOCATOR_USE_BFC`` says, and reads ``"best-fit"``."""
     try:
         tf.config.experimental.get_memory_info("CPU:0")
     except ValueError:
